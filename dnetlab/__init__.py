@@ -1,0 +1,3 @@
+"""dnetlab: declarative Docker network labs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from dnetlab.cli import main
+
+main()

@@ -1,0 +1,44 @@
+"""Problems found past the YAML stage, addressed by data path; positions come later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dnetlab.errors import Severity
+from dnetlab.yamlload import Path
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: Path
+    message: str
+    hint: str | None = None
+    severity: Severity = "error"
+    at_key: bool = False  # point at the key rather than at its value
+
+
+@dataclass
+class Findings:
+    items: list[Finding] = field(default_factory=list)
+
+    def error(self, path: Path, message: str, hint: str | None = None, *,
+              at_key: bool = False) -> None:
+        self.items.append(Finding(path, message, hint, "error", at_key))
+
+    def warning(self, path: Path, message: str, hint: str | None = None, *,
+                at_key: bool = False) -> None:
+        self.items.append(Finding(path, message, hint, "warning", at_key))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.items)
+
+
+def dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
