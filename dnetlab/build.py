@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from ipaddress import (
     IPv4Address,
@@ -77,6 +77,8 @@ def _text(v: Any) -> str:
 
 
 def parse_ipv4_net(value: str, path: Path, out: Findings) -> IPv4Network | None:
+    if not isinstance(value, str):  # wrong type: the schema reported it
+        return None
     try:
         net = ip_network(value, strict=False)
     except ValueError:
@@ -87,7 +89,8 @@ def parse_ipv4_net(value: str, path: Path, out: Findings) -> IPv4Network | None:
                   "put IPv6 networks under ipv6_subnet")
         return None
     if "/" not in value:
-        out.error(path, f"{value!r} has no prefix length", f"did you mean {net.network_address}/24?")
+        out.error(path, f"{value!r} has no prefix length",
+                  f"did you mean {net.network_address}/24?")
         return None
     if net.network_address != ip_address(value.split("/")[0]):
         out.error(path, f"{value} has host bits set", f"did you mean {net}?")
@@ -96,6 +99,8 @@ def parse_ipv4_net(value: str, path: Path, out: Findings) -> IPv4Network | None:
 
 
 def parse_ipv6_net(value: str, path: Path, out: Findings) -> IPv6Network | None:
+    if not isinstance(value, str):  # wrong type: the schema reported it
+        return None
     try:
         net = ip_network(value, strict=False)
     except ValueError:
@@ -115,6 +120,8 @@ def parse_ipv6_net(value: str, path: Path, out: Findings) -> IPv6Network | None:
 
 
 def parse_ipv4(value: str, path: Path, out: Findings) -> IPv4Address | None:
+    if not isinstance(value, str):  # wrong type: the schema reported it
+        return None
     try:
         addr = ip_address(value)
     except ValueError:
@@ -129,6 +136,8 @@ def parse_ipv4(value: str, path: Path, out: Findings) -> IPv4Address | None:
 
 
 def parse_ipv6(value: str, path: Path, out: Findings) -> IPv6Address | None:
+    if not isinstance(value, str):  # wrong type: the schema reported it
+        return None
     try:
         addr = ip_address(value)
     except ValueError:
@@ -306,7 +315,7 @@ class Builder:
         )
         for i, d in enumerate(v.get("dns", ())):
             try:
-                ip_address(d)
+                ip_address(str(d))
             except ValueError:
                 self.out.error((*p, "dns", i), f"{d!r} is not an IP address",
                                "`dns` lists resolver addresses, as docker run --dns")
@@ -395,7 +404,7 @@ class Builder:
             addresses = (addr,) if isinstance(addr, str) else tuple(addr or ())
             for j, a in enumerate(addresses):
                 try:
-                    ip_address(a)
+                    ip_address(str(a))
                 except ValueError:
                     ap: Path = (*p, "address") if isinstance(addr, str) else (*p, "address", j)
                     self.out.error(ap, f"{a!r} is not an IP address")
@@ -550,10 +559,8 @@ class Builder:
 @contextmanager
 def _tolerant() -> Iterator[None]:
     # A field of the wrong type makes parsing trip; the schema already reported it.
-    try:
+    with suppress(KeyError, TypeError, AttributeError, ValueError, IndexError):
         yield
-    except (KeyError, TypeError, AttributeError, ValueError, IndexError):
-        pass
 
 
 def _derived_hosts(key: str, v: dict[str, Any], containers: tuple[Container, ...],

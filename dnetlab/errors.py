@@ -55,11 +55,18 @@ class Issue:
                 else f"line {self.rendered_line} of the rendered text: templating moved it"
             )
             text += f" ({how}; see `dnetlab render {self.file}`)"
-        return f"{where}: {path}: {text}"
+        return _printable(f"{where}: {path}: {text}")
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line or 0, self.col or 0, self.path)
+
+
+def _printable(text: str) -> str:
+    # One issue is one line: control characters from the file would break it (or a terminal).
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class DnetlabError(Exception):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 
 from dnetlab.errors import Severity
@@ -34,11 +36,17 @@ class Findings:
         return any(f.severity == "error" for f in self.items)
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 def dotted(path: Path) -> str:
+    """`networks.lan.subnet`, `probes[2].to`; odd keys quoted: `containers["a b"]`."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
+        elif _PLAIN_KEY.match(part):
             out += ("." if out else "") + part
+        else:
+            out += f"[{json.dumps(part)}]"
     return out

@@ -50,8 +50,8 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
                 raise SecurityError(f"exponent {right} is over the limit {MAX_POWER_EXPONENT}")
             return operator.pow(left, right)
         for seq, n in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(n, int):
-                if len(seq) * max(n, 0) > MAX_SEQUENCE_REPEAT:
+            if (isinstance(seq, str | list | tuple) and isinstance(n, int)
+                    and len(seq) * max(n, 0) > MAX_SEQUENCE_REPEAT):
                     raise SecurityError(
                         f"repeating a sequence {n} times builds more than "
                         f"{MAX_SEQUENCE_REPEAT} items"
@@ -353,6 +353,10 @@ def render(source: Source, variables: Variables | None = None) -> Rendered:
                                "values in a --vars-file")]
         else:
             issues = [_located(source, exc, f"template error: TypeError: {exc}")]
+    except OverflowError as exc:  # the sandbox's range() cap raises this
+        issues = [_located(source, exc, f"template refused by the sandbox: {_message(exc)}",
+                           "templates may use variables, filters and loops, not Python "
+                           "internals or unbounded work")]
     except (ArithmeticError, ValueError, MemoryError, RecursionError) as exc:
         issues = [_located(source, exc, f"template error: {type(exc).__name__}: {exc}")]
     if issues:

@@ -62,8 +62,8 @@ def _broken(schema_issues: list[SchemaIssue]) -> Broken:
             found[str(i.path[0])].add(str(i.path[1]))
         if len(i.path) >= 2 and i.path[0] == "probes" and isinstance(i.path[1], int):
             probes.add(i.path[1])
-    return Broken(*(frozenset(found[k]) for k in ("hosts", "networks", "containers")),
-                  probes=frozenset(probes),
+    return Broken(hosts=frozenset(found["hosts"]), networks=frozenset(found["networks"]),
+                  containers=frozenset(found["containers"]), probes=frozenset(probes),
                   field_paths=frozenset(i.path for i in schema_issues if len(i.path) > 2))
 
 

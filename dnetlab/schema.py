@@ -121,7 +121,8 @@ def _translate(err: ValidationError, positions: Positions) -> list[SchemaIssue]:
         return [SchemaIssue(path, at, f"expected {_expected(err.validator_value)}, "
                             f"got {describe(err.instance)}", None)]
     if v in ("enum", "const"):
-        choices = err.validator_value if v == "enum" else [err.validator_value]
+        raw: Any = err.validator_value
+        choices: list[Any] = list(raw) if v == "enum" else [raw]
         words = ", ".join(json.dumps(c) for c in choices)
         if isinstance(err.instance, str) and any(
             not isinstance(c, str) and str(c) == err.instance for c in choices

@@ -82,14 +82,14 @@ class _DepthLimitedComposer(Composer):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                event = self.peek_event()  # type: ignore[no-untyped-call]
+                event = self.peek_event()  # type: ignore[attr-defined]  # from the Parser mixin
                 raise YamlProblem(
                     _mark(event.start_mark),
                     f"nesting deeper than {MAX_DEPTH} levels",
                     "a scenario nests a handful of levels; this looks like a broken or "
                     "hostile file",
                 )
-            return super().compose_node(parent, index)  # type: ignore[no-untyped-call,no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -98,11 +98,11 @@ class _Loader(Reader, Scanner, Parser, _DepthLimitedComposer, BaseResolver):
     """Composes nodes only: scalars are resolved by `_scalar`, not by PyYAML's resolver."""
 
     def __init__(self, stream: str) -> None:
-        Reader.__init__(self, stream)  # type: ignore[no-untyped-call]
-        Scanner.__init__(self)  # type: ignore[no-untyped-call]
-        Parser.__init__(self)  # type: ignore[no-untyped-call]
-        Composer.__init__(self)  # type: ignore[no-untyped-call]
-        BaseResolver.__init__(self)  # type: ignore[no-untyped-call]
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        BaseResolver.__init__(self)
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         # Plain scalars get "?" so that `_scalar` applies YAML 1.2 rules to them.
@@ -169,6 +169,15 @@ def _check_tag(node: Node) -> None:
             f"unsupported YAML tag {node.tag.replace(_STD, '!!')!r}",
             "scenario files use plain YAML values only; remove the `!` tag",
         )
+
+
+def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> YamlProblem:
+    pos = exc.position
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+    return YamlProblem(Mark(line, col), f"control character U+{char:04X} is not allowed in YAML",
+                       "remove it; is this a binary file?")
 
 
 def _scalar(node: ScalarNode) -> Any:
@@ -293,17 +302,22 @@ class LoadedYaml:
 
 def load_yaml(text: str) -> LoadedYaml:
     """Parse one YAML document; raises YamlProblem for a fatal error."""
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()  # type: ignore[no-untyped-call]
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_problem(text, exc) from None
+    try:
+        node = loader.get_single_node()
     except YamlProblem:
         raise
+    except yaml.reader.ReaderError as exc:
+        raise _reader_problem(text, exc) from None
     except yaml.YAMLError as exc:
         raise _problem_from_yaml_error(exc) from None
     except RecursionError:
         raise YamlProblem(None, "nesting too deep to read") from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     positions = Positions()
     if node is None:
         return LoadedYaml(None, positions, ())

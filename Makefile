@@ -1,0 +1,51 @@
+# dnetlab: everything runs from here, on a fresh Debian 12 machine as root.
+#   make test       venv + Docker engine + images, lint, then pytest (what CI runs)
+#   make demo       venv + engine, then the CLI on the example scenarios
+#   make engine     start (or reuse) the local engine, clear leftovers, build images
+#   make clean-lab  remove containers/networks left by earlier runs (labelled ones only)
+# Every target is idempotent; `make test` twice in a row is fine.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+STAMP := $(VENV)/.stamp
+
+.PHONY: venv engine lint test demo clean-lab bench
+
+venv: $(STAMP)
+
+# Re-install only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@echo "pip install -e '.[dev]' into $(VENV)"
+	@# (the filter drops pip's noise about find-links folders this machine lacks)
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 \
+		| { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+	@touch $@
+
+engine:
+	@bash scripts/engine-up.sh
+	@bash scripts/busybox-image.sh
+
+lint: venv
+	$(VENV)/bin/ruff check dnetlab tests bench
+	$(VENV)/bin/mypy
+
+test: venv engine
+	@$(MAKE) --no-print-directory lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# grows into up/verify/status/down
+demo: venv engine
+	$(VENV)/bin/dnetlab validate scenarios/*.yaml
+	$(VENV)/bin/dnetlab render scenarios/static-ip.yaml
+
+clean-lab:
+	@bash scripts/engine-up.sh --clean-only
+
+bench: venv engine
+	$(PY) bench/run.py

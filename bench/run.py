@@ -1,0 +1,102 @@
+"""dnetlab benchmarks: each figure is a ratio against a reference measured in the same run.
+
+Run with `make bench`. Prints a table and writes bench/results.json. Targets are checked
+here and reported, never asserted in the test suite (timing there would be flaky).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+VENV_BIN = Path(sys.executable).parent
+
+
+def _median_seconds(fn: Callable[[], object], rounds: int) -> float:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def _run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def big_scenario(containers: int = 200, networks: int = 4) -> str:
+    """A lab of `containers` busybox containers with static IPs spread over bridges."""
+    lines = ["version: 1", "name: bench-big", "networks:"]
+    for n in range(networks):
+        lines.append(f"  net{n}: {{subnet: 10.{180 + n}.0.0/22, gateway: 10.{180 + n}.0.1}}")
+    lines.append("containers:")
+    for c in range(containers):
+        n = c % networks
+        lines += [
+            f"  c{c}:",
+            "    image: busybox",
+            "    command: sleep infinity",
+            "    networks:",
+            f"      net{n}: {{ipv4: 10.{180 + n}.{(c // 200)}.{10 + c % 200}, aliases: [s{c}]}}",
+        ]
+    lines.append("probes:")
+    for c in range(0, containers - networks, networks):
+        lines.append(f"  - {{type: ping, from: c{c}, to: c{c + networks}}}")
+    return "\n".join(lines) + "\n"
+
+
+def bench_startup(rounds: int) -> dict[str, float]:
+    dnetlab = str(VENV_BIN / "dnetlab")
+    ref = _median_seconds(lambda: _run([sys.executable, "-c", "import click"]), rounds)
+    help_s = _median_seconds(lambda: _run([dnetlab, "--help"]), rounds)
+    bare = _median_seconds(lambda: _run([sys.executable, "-c", "pass"]), rounds)
+    return {"python_bare_s": bare, "import_click_s": ref, "help_s": help_s,
+            "help_vs_import_click": help_s / ref}
+
+
+def bench_validate(rounds: int) -> dict[str, float]:
+    from dnetlab.scenario import load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.yaml"
+        path.write_text(big_scenario())
+        in_process = _median_seconds(lambda: load(str(path)), rounds)
+        cli = _median_seconds(lambda: _run([str(VENV_BIN / "dnetlab"), "validate", str(path)]),
+                              rounds)
+    return {"validate_200_in_process_s": in_process, "validate_200_cli_s": cli}
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    results: dict[str, float] = {}
+    results.update(bench_startup(rounds))
+    results.update(bench_validate(max(3, rounds // 3)))
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    previous.update({k: round(v, 4) for k, v in results.items()})
+    RESULTS.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
+    targets = {
+        "help_vs_import_click": ("<=", 1.5),
+        "validate_200_cli_s": ("<", 1.0),
+    }
+    print(f"{'measure':32} {'value':>10}  target")
+    for key, value in results.items():
+        op, bound = targets.get(key, ("", None))
+        verdict = ""
+        if bound is not None:
+            ok = value <= bound if op == "<=" else value < bound
+            verdict = f"{op} {bound}  {'met' if ok else 'MISSED'}"
+        print(f"{key:32} {value:10.4f}  {verdict}")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Bring up (or reuse) the local Docker engine that dnetlab's tests and demo
+# run against, then clear what an earlier run left on it. Idempotent: run it
+# as often as you like.
+#
+#   scripts/engine-up.sh               ensure an engine answers, clear leftovers
+#   scripts/engine-up.sh --clean-only  only clear leftovers (if an engine answers)
+#
+# On a fresh Debian 12 machine (as root) it installs what is missing with apt
+# and starts Debian's dockerd (20.10, API 1.41) in the background. If an
+# engine already answers on the default socket, that engine is used as is.
+#
+# Leftovers are containers and networks labelled `dnetlab.scenario` (any
+# value) or `dnetlab.test=1`; nothing else on the engine is touched.
+#
+# Environment:
+#   DNETLAB_ENGINE_WAIT  seconds to wait for a started dockerd (default 60)
+set -euo pipefail
+
+# dockerd, chroot and friends live in sbin; a caller's PATH may lack it.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+SOCK=/var/run/docker.sock
+PIDFILE=/var/run/docker.pid
+# dockerd's own containerd, and the pidfile it reuses it by.
+CONTAINERD_PIDFILE=/var/run/docker/containerd/containerd.pid
+LOG=/var/log/dnetlab-dockerd.log
+WAIT_SECS=${DNETLAB_ENGINE_WAIT:-60}
+PACKAGES=(docker.io iptables busybox-static openssh-server iproute2)
+LEFTOVER_FILTERS=(label=dnetlab.scenario label=dnetlab.test=1)
+
+# Always the default socket, whatever the caller's environment says.
+export DOCKER_HOST="unix://$SOCK"
+unset DOCKER_CONTEXT
+
+log() { printf 'engine-up: %s\n' "$*" >&2; }
+die() {
+    log "ERROR: $*"
+    exit 1
+}
+
+# Prefer Debian's client (same version as Debian's engine); the 28.x client in
+# /usr/local/bin works against API 1.41 too and is the fallback.
+pick_docker() {
+    if [[ -x /usr/bin/docker ]]; then
+        DOCKER=/usr/bin/docker
+    else
+        DOCKER=$(command -v docker || true)
+    fi
+}
+
+engine_answers() {
+    [[ -n ${DOCKER:-} ]] || return 1
+    timeout 15 "$DOCKER" info --format '{{.ServerVersion}}' >/dev/null 2>&1
+}
+
+# PID of a live process named NAME whose PID is in PIDFILE, or nothing. A
+# killed dockerd and its containerd linger as zombies for a second or more
+# (until PID 1 reaps them): those do not count.
+live_pid() {
+    local pidfile=$1 name=$2 pid state
+    [[ -r $pidfile ]] || return 0
+    pid=$(<"$pidfile")
+    [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null || true) == "$name" ]] || return 0
+    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)
+    [[ -n $state && $state != [ZX] ]] || return 0
+    echo "$pid"
+}
+
+dockerd_pid() { live_pid "$PIDFILE" dockerd; }
+
+ensure_packages() {
+    local p missing=()
+    for p in "${PACKAGES[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+            missing+=("$p")
+        fi
+    done
+    ((${#missing[@]})) || return 0
+    [[ $(id -u) -eq 0 ]] || die "missing packages (${missing[*]}) and not root: cannot apt-get install"
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+launch_dockerd() {
+    command -v dockerd >/dev/null || die "dockerd not found even after installing docker.io"
+    if [[ -e $PIDFILE ]]; then
+        log "removing stale $PIDFILE"
+        rm -f "$PIDFILE"
+    fi
+    # dockerd reuses the containerd named there if kill(pid, 0) works, which
+    # is true of a zombie too: it would then wait for a socket that never
+    # comes. A live containerd from an earlier dockerd is reused, as intended.
+    if [[ -e $CONTAINERD_PIDFILE && -z $(live_pid "$CONTAINERD_PIDFILE" containerd) ]]; then
+        log "removing stale $CONTAINERD_PIDFILE"
+        rm -f "$CONTAINERD_PIDFILE"
+    fi
+    mkdir -p "$(dirname "$LOG")"
+    printf '\n===== %s engine-up.sh: starting dockerd =====\n' "$(date -Is)" >>"$LOG"
+    # Own session, no terminal, stdio away from the caller's pipes, cwd /: it
+    # outlives make, does not keep make's output open nor pin the work tree.
+    (cd / && exec setsid nohup dockerd --pidfile "$PIDFILE" -H "unix://$SOCK" \
+        >>"$LOG" 2>&1 </dev/null) &
+    STARTED_PID=$!
+    log "started dockerd (pid $STARTED_PID), log in $LOG"
+}
+
+start_dockerd() {
+    local pid t0 waited deadline launches=0
+    t0=$(date +%s.%N)
+    deadline=$((SECONDS + WAIT_SECS))
+    STARTED_PID=
+    pid=$(dockerd_pid)
+    if [[ -n $pid ]]; then
+        # Started by an earlier run (or a package script), not answering yet.
+        log "dockerd (pid $pid) is running but not answering yet; waiting for it"
+    fi
+    until engine_answers; do
+        if [[ -z $(dockerd_pid) ]] && ! { [[ -n $STARTED_PID ]] && kill -0 "$STARTED_PID" 2>/dev/null; }; then
+            if ((launches >= 2)); then
+                log "dockerd exited during start-up; last lines of $LOG:"
+                tail -n 40 "$LOG" >&2 || true
+                die "dockerd did not start"
+            fi
+            # None runs (any more): start ours; once more if the first one
+            # died (what an earlier engine left may have been on its way out).
+            ((launches)) && log "dockerd exited during start-up; trying once more"
+            launch_dockerd
+            launches=$((launches + 1))
+        fi
+        if ((SECONDS >= deadline)); then
+            log "no answer on $SOCK after ${WAIT_SECS}s; last lines of $LOG:"
+            tail -n 40 "$LOG" >&2 || true
+            die "dockerd did not come up in ${WAIT_SECS}s"
+        fi
+        sleep 0.5
+    done
+    waited=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    log "engine answers after ${waited}s"
+}
+
+clean_leftovers() {
+    local f ids id nets net rc=0
+    for f in "${LEFTOVER_FILTERS[@]}"; do
+        mapfile -t ids < <("$DOCKER" ps -aq --filter "$f")
+        if ((${#ids[@]})); then
+            log "removing ${#ids[@]} leftover container(s) with $f"
+            for id in "${ids[@]}"; do
+                # It may vanish meanwhile (--rm, a concurrent clean-up): not an error.
+                if ! "$DOCKER" rm -f "$id" >/dev/null 2>&1 &&
+                    "$DOCKER" inspect "$id" >/dev/null 2>&1; then
+                    log "WARNING: could not remove container $id"
+                    rc=1
+                fi
+            done
+        fi
+    done
+    for f in "${LEFTOVER_FILTERS[@]}"; do
+        mapfile -t nets < <("$DOCKER" network ls -q --filter "$f")
+        if ((${#nets[@]})); then
+            log "removing ${#nets[@]} leftover network(s) with $f"
+            for net in "${nets[@]}"; do
+                if ! "$DOCKER" network rm "$net" >/dev/null 2>&1 &&
+                    "$DOCKER" network inspect "$net" >/dev/null 2>&1; then
+                    # Still in use by a container without our labels: leave both alone.
+                    log "WARNING: could not remove network $net (unlabelled containers attached?)"
+                    rc=1
+                fi
+            done
+        fi
+    done
+    return "$rc"
+}
+
+main() {
+    local clean_only=0
+    case "${1:-}" in
+    "") ;;
+    --clean-only) clean_only=1 ;;
+    -h | --help)
+        sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+        return 0
+        ;;
+    *) die "unknown argument: $1 (try --help)" ;;
+    esac
+
+    pick_docker
+    if ((clean_only)); then
+        if engine_answers; then
+            clean_leftovers || log "some leftovers could not be removed (see warnings)"
+        else
+            log "no engine answers on $SOCK: nothing to clean (the next engine-up cleans)"
+        fi
+        return 0
+    fi
+
+    if engine_answers; then
+        log "engine already answers on $SOCK"
+    else
+        ensure_packages
+        pick_docker
+        [[ -n ${DOCKER:-} ]] || die "no docker client found even after installing docker.io"
+        if engine_answers; then
+            log "engine answers on $SOCK (started by the package install)"
+        else
+            start_dockerd
+        fi
+    fi
+    clean_leftovers || log "some leftovers could not be removed (see warnings)"
+    log "ready: Docker $("$DOCKER" version --format '{{.Server.Version}} (API {{.Server.APIVersion}})') on $DOCKER_HOST"
+}
+
+main "$@"
