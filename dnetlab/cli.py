@@ -6,8 +6,12 @@ commands that need them, so `dnetlab --help` starts about as fast as click itsel
 
 from __future__ import annotations
 
+import json
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -111,6 +115,220 @@ def schema() -> None:
     from dnetlab.schema import schema_text
 
     click.echo(schema_text(), nl=False)
+
+
+# -- lab commands ------------------------------------------------------------------------------
+
+def _name_option(f: F) -> F:
+    return click.option("-n", "--name", "lab_name", metavar="NAME",
+                        help="The recorded lab to act on, when several are recorded here.")(f)
+
+
+def _workers_option(f: F) -> F:
+    return click.option("--workers", type=click.IntRange(1, 64), default=None,
+                        help="Operations run in parallel (default 8).")(f)
+
+
+def _load_file(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> Any:
+    from dnetlab.scenario import load
+
+    loaded = load(file, _variables(var_items, vars_files))
+    _print_issues(loaded.warnings)
+    return loaded
+
+
+def _recorded_scenario(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
+                       vars_files: tuple[str, ...]) -> Any:
+    """The scenario of FILE when given, else the one `up` recorded in .dnetlab/."""
+    if file:
+        return _load_file(file, var_items, vars_files).scenario
+    from dnetlab import records
+    from dnetlab.lab import scenario_from_record
+
+    return scenario_from_record(records.pick(lab_name))
+
+
+@contextmanager
+def _interruptible() -> Iterator[threading.Event]:
+    """Ctrl-C or SIGTERM ask the running operation to stop starting new steps; a second
+    Ctrl-C stops at once."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        click.echo("\nstopping: letting running steps finish (Ctrl-C again to abort)",
+                   err=True)
+
+    old_int = signal.signal(signal.SIGINT, handler)
+    old_term = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+
+
+def _report_apply(result: Any, what: str, name: str) -> None:
+    if result is None:
+        return
+    for step in result.failed:
+        click.echo(f"dnetlab: failed: {step.ops[0].display or step.ops[0].describe()}: "
+                   f"{step.error}", err=True)
+    if result.interrupted:
+        click.echo(f"dnetlab: interrupted: {len(result.steps)} step(s) done, {result.not_run} "
+                   f"not started; run `dnetlab {what}` again to finish", err=True)
+        raise SystemExit(130)
+    if result.failed:
+        hint = ("run `dnetlab up` again once the cause is fixed; what was done is kept"
+                if what == "up" else "run `dnetlab down` again")
+        click.echo(f"dnetlab: {len(result.failed)} step(s) failed for lab {name}; {hint}",
+                   err=True)
+        raise SystemExit(ExitCode.FAILED)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_vars_options
+def plan(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
+    """Show what `up` would change, and why; changes nothing."""
+    from dnetlab.lab import plan_up
+
+    the_plan, problems = plan_up(_load_file(file, var_items, vars_files))
+    click.echo(the_plan.text(), nl=False)
+    for p in problems:
+        click.echo(f"preflight: {p}", err=True)
+    if problems:
+        raise SystemExit(ExitCode.ENVIRONMENT)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_vars_options
+@_workers_option
+@click.option("--dry-run", is_flag=True, help="Print the plan, change nothing (as `plan`).")
+def up(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...], workers: int | None,
+       dry_run: bool) -> None:
+    """Bring the lab to what FILE declares: create, repair and remove, idempotently."""
+    if dry_run:
+        plan.callback(file, var_items, vars_files)  # type: ignore[misc]
+        return
+    from dnetlab.lab import DEFAULT_WORKERS
+    from dnetlab.lab import up as lab_up
+    from dnetlab.progress import reporter_for
+
+    loaded = _load_file(file, var_items, vars_files)
+    variables = _variables(var_items, vars_files)
+    with _interruptible() as stop:
+        result = lab_up(loaded, reporter_for(), workers=workers or DEFAULT_WORKERS, stop=stop,
+                        variables=variables.cli, vars_files=tuple(vars_files))
+    name = loaded.scenario.name
+    _report_apply(result.applied, "up", name)
+    if result.applied is None:
+        click.echo(f"lab {name} is up to date ({result.seconds:.2f} s)")
+    else:
+        n = len(result.plan.ops)
+        click.echo(f"lab {name} is up: {n} change(s) in {result.seconds:.2f} s")
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@_name_option
+@_vars_options
+@_workers_option
+@click.option("--graceful", is_flag=True, help="Stop containers with their stop timeout "
+              "instead of killing them.")
+@click.option("--volumes", is_flag=True, help="Also remove the lab's volumes.")
+def down(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
+         vars_files: tuple[str, ...], workers: int | None, graceful: bool, volumes: bool) -> None:
+    """Remove what the lab owns on every host (FILE, or the lab recorded here)."""
+    from dnetlab import records
+    from dnetlab.lab import DEFAULT_WORKERS, hosts_for
+    from dnetlab.lab import down as lab_down
+    from dnetlab.progress import reporter_for
+
+    if file:
+        sc = _load_file(file, var_items, vars_files).scenario
+        name = sc.name
+    else:
+        name = records.pick(lab_name).name
+        sc = None
+    with _interruptible() as stop:
+        result = lab_down(name, hosts_for(name, sc), reporter_for(),
+                          workers=workers or DEFAULT_WORKERS, graceful=graceful,
+                          volumes=volumes, stop=stop)
+    _report_apply(result.applied, "down", name)
+    if result.plan.empty:
+        click.echo(f"lab {name} is down: nothing of it was found")
+    else:
+        click.echo(f"lab {name} is down: {len(result.plan.ops)} object(s) removed in "
+                   f"{result.seconds:.2f} s")
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@_name_option
+@_vars_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def status(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
+           vars_files: tuple[str, ...], fmt: str) -> None:
+    """Live containers, addresses and networks per host, and drift from the scenario."""
+    from dnetlab.lab import status as lab_status
+
+    st = lab_status(_recorded_scenario(file, lab_name, var_items, vars_files))
+    if fmt == "json":
+        click.echo(json.dumps(st.as_json(), indent=2))
+        return
+    from dnetlab.report import print_status
+
+    print_status(st)
+
+
+@cli.command(name="exec", context_settings={"ignore_unknown_options": True})
+@click.argument("container")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@_name_option
+def exec_(container: str, command: tuple[str, ...], lab_name: str | None) -> None:
+    """Run a command in a lab container wherever it lives: dnetlab exec c1 -- ip route"""
+    from dnetlab import records
+    from dnetlab.engine import Engine
+    from dnetlab.lab import find_container, scenario_from_record
+
+    sc = scenario_from_record(records.pick(lab_name))
+    host, name = find_container(sc, container)
+    engine = Engine.open(host)
+    try:
+        res = engine.exec(name, list(command))
+    finally:
+        engine.close()
+    click.echo(res.output, nl=False)
+    raise SystemExit(res.exit_code)
+
+
+@cli.command(name="ls")
+def ls_() -> None:
+    """The labs recorded in .dnetlab/ here, and whether they are up."""
+    from dnetlab import records
+    from dnetlab.lab import scenario_from_record
+    from dnetlab.lab import status as lab_status
+
+    names = records.names()
+    if not names:
+        click.echo("no labs recorded here")
+        return
+    for n in names:
+        rec = records.load(n)
+        try:
+            st = lab_status(scenario_from_record(rec))
+            running = sum(1 for c in st.containers if c.state == "running")
+            state = "up" if st.up_to_date else (
+                "down" if running == 0 else f"drifted ({len(st.plan.ops)} pending changes)")
+            detail = f"{running}/{len(st.containers)} containers running"
+        except DnetlabError as exc:
+            state, detail = "unreachable", exc.message
+        click.echo(f"{n:24} {state:12} {detail}  ({rec.scenario_path})")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,221 @@
+"""What each host should run: the scenario turned into per-host object specs.
+
+Pure: no engine is contacted. Each spec carries the labels it will be created with,
+including the hash of exactly the fields the user declared, so that values the daemon
+fills in (default env, generated MACs, dynamic addresses) never count as drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dnetlab import __version__, labels
+from dnetlab.model import Attachment, Container, Network, Pairs, Scenario
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    key: str
+    name: str
+    host: str
+    driver: str
+    labels: Pairs
+    ipam: tuple[tuple[str, str | None, str | None], ...]  # (subnet, gateway, ip_range)
+    ipv6: bool
+    internal: bool
+    attachable: bool
+    options: Pairs
+    config_hash: str
+    config_fields: str
+
+
+@dataclass(frozen=True)
+class AttachmentSpec:
+    network_key: str
+    network_name: str
+    ipv4: str | None
+    ipv6: str | None
+    aliases: tuple[str, ...]  # the container key first: always an alias (spec section 6)
+    mac: str | None
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    name: str
+    host: str
+    labels: Pairs
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    key: str
+    name: str
+    host: str
+    image: str
+    hostname: str
+    command: tuple[str, ...] | None
+    entrypoint: tuple[str, ...] | None
+    network_mode: str | None  # none/host/bridge, or None for the scenario's networks
+    attachments: tuple[AttachmentSpec, ...]  # the first is the one the container is created on
+    env: Pairs
+    labels: Pairs
+    dns: tuple[str, ...]
+    dns_search: tuple[str, ...]
+    cap_add: tuple[str, ...]
+    cap_drop: tuple[str, ...]
+    privileged: bool
+    sysctls: Pairs
+    ports: tuple[tuple[str, str | None, int | None], ...]  # ("80/tcp", host_ip, host_port)
+    binds: tuple[str, ...]  # "src:/dst:mode", or "/dst" for an anonymous volume
+    restart: str | None
+    init: bool
+    mac: str | None
+    config_hash: str
+    config_fields: str
+
+
+@dataclass(frozen=True)
+class HostDesired:
+    host: str
+    networks: tuple[NetworkSpec, ...]
+    containers: tuple[ContainerSpec, ...]
+    volumes: tuple[VolumeSpec, ...]
+    images: tuple[str, ...]
+
+
+def _network_fields(n: Network) -> dict[str, Any]:
+    fields: dict[str, Any] = {"driver": n.driver}
+    for name in ("subnet", "gateway", "ip_range", "ipv6_subnet", "ipv6_gateway", "mtu",
+                 "parent"):
+        value = getattr(n, name)
+        if value is not None:
+            fields[name] = str(value)
+    if n.internal:
+        fields["internal"] = True
+    if n.driver == "overlay":
+        fields["attachable"] = n.attachable
+        fields["encrypted"] = n.encrypted
+    if n.options:
+        fields["options"] = list(n.options)
+    if n.labels:
+        fields["labels"] = list(n.labels)
+    return fields
+
+
+def network_spec(sc: Scenario, n: Network, host: str) -> NetworkSpec:
+    fields = _network_fields(n)
+    options = dict(n.options)
+    if n.mtu is not None:
+        options.setdefault("com.docker.network.driver.mtu", str(n.mtu))
+    if n.parent is not None:
+        options.setdefault("parent", n.parent)
+    if n.encrypted:
+        options.setdefault("encrypted", "")
+    ipam: list[tuple[str, str | None, str | None]] = []
+    if n.subnet is not None:
+        ipam.append((str(n.subnet), str(n.gateway) if n.gateway else None,
+                     str(n.ip_range) if n.ip_range else None))
+    if n.ipv6_subnet is not None:
+        ipam.append((str(n.ipv6_subnet), str(n.ipv6_gateway) if n.ipv6_gateway else None, None))
+    own = labels.owned_labels(sc.name, n.key, "network", fields)
+    return NetworkSpec(
+        key=n.key, name=n.name, host=host, driver=n.driver,
+        labels=tuple({**dict(n.labels), **own}.items()),
+        ipam=tuple(ipam), ipv6=n.ipv6_subnet is not None, internal=n.internal,
+        attachable=n.attachable if n.driver == "overlay" else False,
+        options=tuple(sorted(options.items())),
+        config_hash=own[labels.CONFIG_HASH], config_fields=own[labels.FIELDS],
+    )
+
+
+def _attachment(sc: Scenario, c: Container, a: Attachment) -> AttachmentSpec:
+    aliases = (c.key, *[x for x in a.aliases if x != c.key])
+    return AttachmentSpec(a.network, sc.network(a.network).name,
+                          str(a.ipv4) if a.ipv4 else None, str(a.ipv6) if a.ipv6 else None,
+                          aliases, a.mac)
+
+
+def _ports(c: Container) -> tuple[tuple[str, str | None, int | None], ...]:
+    out: list[tuple[str, str | None, int | None]] = []
+    for p in c.ports:
+        last = p.container_port_end or p.container_port
+        for i, port in enumerate(range(p.container_port, last + 1)):
+            host_port = None if p.host_port is None else p.host_port + i
+            out.append((f"{port}/{p.protocol}", p.host_ip, host_port))
+    return tuple(out)
+
+
+def _container_fields(c: Container, mac: str | None,
+                      attachments: tuple[AttachmentSpec, ...]) -> dict[str, Any]:
+    """Declared, container-level fields: these make a container to be recreated on change.
+
+    Network attachments are compared one by one instead (a changed address is repaired
+    by reconnecting, keeping the container), except the MAC, which API 1.41 sets only at
+    creation, and aliases, which the engine's container list does not show.
+    """
+    fields: dict[str, Any] = {"image": c.image, "hostname": c.hostname, "init": c.init}
+    optional: dict[str, Any] = {
+        "command": list(c.command) if c.command is not None else None,
+        "entrypoint": list(c.entrypoint) if c.entrypoint is not None else None,
+        "network_mode": c.network_mode,
+        "env": list(c.env) or None,
+        "labels": list(c.labels) or None,
+        "dns": list(c.dns) or None,
+        "dns_search": list(c.dns_search) or None,
+        "cap_add": list(c.cap_add) or None,
+        "cap_drop": list(c.cap_drop) or None,
+        "privileged": c.privileged or None,
+        "sysctls": list(c.sysctls) or None,
+        "ports": [str(p) for p in c.ports] or None,
+        "volumes": [str(v) for v in c.volumes] or None,
+        "restart": c.restart,
+        "mac": mac,
+        "aliases": {a.network_key: list(a.aliases[1:]) for a in attachments if a.aliases[1:]}
+        or None,
+    }
+    fields.update({k: v for k, v in optional.items() if v is not None})
+    return fields
+
+
+def container_spec(sc: Scenario, c: Container) -> ContainerSpec:
+    attachments = tuple(_attachment(sc, c, a) for a in c.attachments)
+    # API 1.41 takes a MAC only at create time, for the network created on: put the
+    # attachment that has one first.
+    attachments = tuple(sorted(attachments, key=lambda a: a.mac is None))
+    mac = attachments[0].mac if attachments else None
+    fields = _container_fields(c, mac, attachments)
+    own = labels.owned_labels(sc.name, c.key, "container", fields)
+    binds = tuple(
+        f"{v.source}:{v.target}:{'ro' if v.read_only else 'rw'}" if v.source else v.target
+        for v in c.volumes
+    )
+    return ContainerSpec(
+        key=c.key, name=c.name, host=c.host, image=c.image, hostname=c.hostname,
+        command=c.command, entrypoint=c.entrypoint, network_mode=c.network_mode,
+        attachments=attachments, env=c.env, labels=tuple({**dict(c.labels), **own}.items()),
+        dns=c.dns, dns_search=c.dns_search, cap_add=c.cap_add, cap_drop=c.cap_drop,
+        privileged=c.privileged, sysctls=c.sysctls, ports=_ports(c), binds=binds,
+        restart=c.restart, init=c.init, mac=mac,
+        config_hash=own[labels.CONFIG_HASH], config_fields=own[labels.FIELDS],
+    )
+
+
+def _named_volumes(sc: Scenario, host: str) -> tuple[VolumeSpec, ...]:
+    names = sorted({v.source for c in sc.containers if c.host == host for v in c.volumes
+                    if v.source and not v.source.startswith(("/", ".", "~"))})
+    return tuple(
+        VolumeSpec(n, host, ((labels.SCENARIO, sc.name), (labels.KEY, n),
+                             (labels.KIND, "volume"), (labels.VERSION, __version__)))
+        for n in names
+    )
+
+
+def desired_state(sc: Scenario) -> dict[str, HostDesired]:
+    result: dict[str, HostDesired] = {}
+    for h in sc.hosts:
+        containers = tuple(container_spec(sc, c) for c in sc.containers if c.host == h.key)
+        networks = tuple(network_spec(sc, n, h.key) for n in sc.networks if h.key in n.hosts)
+        images = tuple(sorted({c.image for c in containers}))
+        result[h.key] = HostDesired(h.key, networks, containers, _named_volumes(sc, h.key), images)
+    return result

@@ -1,0 +1,343 @@
+"""The Docker engine of one host: the only module that imports the Docker SDK.
+
+It reads live state in a few list calls and performs primitive operations; it makes no
+decisions (those are in `plan`). Every SDK failure leaves here as an `EngineError` or, for
+an engine that cannot be reached, an `EnvironmentFailure`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from dnetlab.desired import AttachmentSpec, ContainerSpec, NetworkSpec, VolumeSpec
+from dnetlab.errors import DnetlabError, EnvironmentFailure, ExitCode
+from dnetlab.model import Host
+from dnetlab.observed import HostObserved, LiveContainer, LiveEndpoint, LiveNetwork, LiveVolume
+
+MIN_API = (1, 41)  # Docker 20.10, as Debian 12 ships it
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+_import_lock = threading.Lock()
+
+
+def _docker(need_ssh: bool) -> Any:
+    """Import the SDK. Its import pulls in paramiko (0.13 s of a 0.2 s import) whether or
+    not SSH is used, so for local engines paramiko is kept out; it is added when an
+    ssh:// host needs it."""
+    with _import_lock:
+        if "docker" not in sys.modules and not need_ssh and "paramiko" not in sys.modules:
+            sys.modules["paramiko"] = None  # type: ignore[assignment]
+            try:
+                import docker
+            finally:
+                del sys.modules["paramiko"]
+        import docker
+        import docker.api.client as api_client
+
+        if need_ssh and not hasattr(api_client, "SSHHTTPAdapter"):
+            from docker.transport.sshconn import SSHHTTPAdapter
+
+            api_client.SSHHTTPAdapter = SSHHTTPAdapter
+        return docker
+
+
+class EngineError(DnetlabError):
+    """An engine refused an operation."""
+
+    exit_code = ExitCode.FAILED
+
+
+def engine_url(host: Host) -> str:
+    return host.engine or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+
+
+@contextmanager
+def _translated(what: str) -> Iterator[None]:
+    docker = sys.modules.get("docker")
+    try:
+        yield
+    except Exception as exc:
+        if docker is not None and isinstance(exc, docker.errors.APIError):
+            explanation = exc.explanation or str(exc)
+            if isinstance(explanation, bytes):
+                explanation = explanation.decode(errors="replace")
+            raise EngineError(f"{what}: {explanation}") from exc
+        if docker is not None and isinstance(exc, docker.errors.DockerException):
+            raise EngineError(f"{what}: {exc}") from exc
+        raise
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    output: str
+
+
+class Engine:
+    """One connection to one host's engine, reused by every operation on it."""
+
+    def __init__(self, host: Host, api: Any, url: str) -> None:
+        self.host = host
+        self.api = api
+        self.url = url
+        self.api_version: str = api.api_version
+        self.server_version = ""
+
+    # -- connection ----------------------------------------------------------------------
+    @classmethod
+    def open(cls, host: Host, timeout: float = 30.0) -> Engine:
+        url = engine_url(host)
+        docker = _docker(url.startswith("ssh://"))
+        try:
+            if host.engine is None:
+                kwargs = docker.utils.kwargs_from_env()
+                kwargs.setdefault("base_url", DEFAULT_SOCKET)
+                api = docker.APIClient(version="auto", timeout=timeout, **kwargs)
+            else:
+                api = docker.APIClient(base_url=url, version="auto", timeout=timeout,
+                                       use_ssh_client=False)
+            info = api.version()
+        except Exception as exc:
+            raise EnvironmentFailure(
+                f"host {host.key!r}: cannot reach the Docker engine at {url}: {_reason(exc)}; "
+                + ("is dockerd running? (`make engine` starts one for the tests)"
+                   if url.startswith("unix://") else "check the address and that dockerd runs")
+            ) from exc
+        engine = cls(host, api, url)
+        engine.server_version = str(info.get("Version", ""))
+        if _version_tuple(engine.api_version) < MIN_API:
+            raise EnvironmentFailure(
+                f"host {host.key!r}: the engine at {url} speaks API {engine.api_version}, "
+                f"older than the {MIN_API[0]}.{MIN_API[1]} dnetlab needs (Docker 20.10 or newer)"
+            )
+        return engine
+
+    def close(self) -> None:
+        self.api.close()
+
+    # -- observation ---------------------------------------------------------------------
+    def observe(self, images: Iterable[str] = ()) -> HostObserved:
+        with _translated(f"host {self.host.key}: reading containers"):
+            containers = tuple(_live_container(c) for c in self.api.containers(all=True))
+        with _translated(f"host {self.host.key}: reading networks"):
+            networks = tuple(_live_network(n) for n in self.api.networks())
+        with _translated(f"host {self.host.key}: reading volumes"):
+            raw = self.api.volumes(filters={"label": "dnetlab.scenario"}).get("Volumes") or []
+        volumes = tuple(LiveVolume(v["Name"], tuple((v.get("Labels") or {}).items()))
+                        for v in raw)
+        wanted = list(images)
+        present: set[str] = set()
+        if wanted:
+            with _translated(f"host {self.host.key}: reading images"):
+                tags = {t for img in self.api.images() for t in (img.get("RepoTags") or [])}
+            present = {ref for ref in wanted if _normalise_ref(ref) in tags}
+        return HostObserved(self.host.key, self.api_version, self.server_version, containers,
+                            networks, volumes, frozenset(present))
+
+    # -- images --------------------------------------------------------------------------
+    def pull(self, ref: str, progress: Callable[[str], None] | None = None) -> None:
+        repo, _, tag = _normalise_ref(ref).rpartition(":")
+        with _translated(f"host {self.host.key}: pulling image {ref}"):
+            for event in self.api.pull(repo, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    raise EngineError(f"host {self.host.key}: pulling image {ref}: "
+                                      f"{event['error']}")
+                if progress is not None and event.get("status"):
+                    progress(f"{ref}: {event['status']} {event.get('progress', '')}".strip())
+
+    # -- networks ------------------------------------------------------------------------
+    def create_network(self, spec: NetworkSpec) -> str:
+        docker = sys.modules["docker"]
+        pools = [docker.types.IPAMPool(subnet=s, gateway=g, iprange=r) for s, g, r in spec.ipam]
+        ipam = docker.types.IPAMConfig(pool_configs=pools) if pools else None
+        with _translated(f"host {self.host.key}: creating network {spec.name}"):
+            created = self.api.create_network(
+                spec.name, driver=spec.driver, options=dict(spec.options) or None, ipam=ipam,
+                internal=spec.internal, labels=dict(spec.labels), enable_ipv6=spec.ipv6,
+                attachable=spec.attachable or None, check_duplicate=True,
+            )
+        return str(created["Id"])
+
+    def remove_network(self, name_or_id: str) -> None:
+        with _translated(f"host {self.host.key}: removing network {name_or_id}"):
+            self.api.remove_network(name_or_id)
+
+    # -- volumes -------------------------------------------------------------------------
+    def create_volume(self, spec: VolumeSpec) -> None:
+        with _translated(f"host {self.host.key}: creating volume {spec.name}"):
+            self.api.create_volume(spec.name, labels=dict(spec.labels))
+
+    def remove_volume(self, name: str) -> None:
+        with _translated(f"host {self.host.key}: removing volume {name}"):
+            self.api.remove_volume(name)
+
+    # -- containers ----------------------------------------------------------------------
+    def create_container(self, spec: ContainerSpec, start: bool = True) -> str:
+        """Create on the first network, connect the others before start (API 1.41 takes
+        one network at create), then start."""
+        api = self.api
+        first = spec.attachments[0] if spec.attachments else None
+        network_mode = spec.network_mode or (first.network_name if first else None)
+        host_net = spec.network_mode == "host"
+        restart = None
+        if spec.restart and spec.restart != "no":
+            name, _, count = spec.restart.partition(":")
+            restart = {"Name": name, "MaximumRetryCount": int(count or 0)}
+        port_bindings: dict[str, Any] = {}
+        for port, ip, hport in spec.ports:
+            port_bindings[port] = (ip, hport) if ip else hport
+        binds = [b for b in spec.binds if ":" in b]
+        anonymous = [b for b in spec.binds if ":" not in b]
+        host_config = api.create_host_config(
+            network_mode=network_mode, init=spec.init, cap_add=list(spec.cap_add) or None,
+            cap_drop=list(spec.cap_drop) or None, privileged=spec.privileged,
+            sysctls=dict(spec.sysctls) or None, port_bindings=port_bindings or None,
+            binds=binds or None, dns=list(spec.dns) or None,
+            dns_search=list(spec.dns_search) or None, restart_policy=restart,
+        )
+        networking = None
+        if first is not None:
+            networking = api.create_networking_config(
+                {first.network_name: self._endpoint_config(first)})
+        with _translated(f"host {self.host.key}: creating container {spec.name}"):
+            created = api.create_container(
+                spec.image,
+                command=list(spec.command) if spec.command is not None else None,
+                entrypoint=list(spec.entrypoint) if spec.entrypoint is not None else None,
+                hostname=None if host_net else spec.hostname,
+                environment=dict(spec.env) or None, labels=dict(spec.labels), name=spec.name,
+                host_config=host_config, networking_config=networking,
+                ports=[p for p, _, _ in spec.ports] or None, volumes=anonymous or None,
+                mac_address=spec.mac, detach=True,
+            )
+        cid = str(created["Id"])
+        for att in spec.attachments[1:]:
+            self.connect(cid, att, spec.name)
+        if start:
+            self.start(cid, spec.name)
+        return cid
+
+    def _endpoint_config(self, att: AttachmentSpec) -> Any:
+        return self.api.create_endpoint_config(
+            ipv4_address=att.ipv4, ipv6_address=att.ipv6, aliases=list(att.aliases))
+
+    def connect(self, container_id: str, att: AttachmentSpec, name: str) -> None:
+        with _translated(f"host {self.host.key}: connecting {name} to {att.network_name}"):
+            self.api.connect_container_to_network(
+                container_id, att.network_name, ipv4_address=att.ipv4, ipv6_address=att.ipv6,
+                aliases=list(att.aliases))
+
+    def disconnect(self, container_id: str, network: str, name: str) -> None:
+        with _translated(f"host {self.host.key}: disconnecting {name} from {network}"):
+            self.api.disconnect_container_from_network(container_id, network, force=True)
+
+    def start(self, container_id: str, name: str) -> None:
+        with _translated(f"host {self.host.key}: starting container {name}"):
+            self.api.start(container_id)
+
+    def remove_container(self, container_id: str, name: str, *, graceful: bool = False,
+                         volumes: bool = False) -> None:
+        docker = sys.modules["docker"]
+        with _translated(f"host {self.host.key}: removing container {name}"):
+            try:
+                if graceful:
+                    self.api.stop(container_id, timeout=10)
+                self.api.remove_container(container_id, force=True, v=volumes)
+            except docker.errors.NotFound:
+                pass  # already gone: the goal is reached
+
+    def probe_ipvlan(self, parent: str | None, image: str) -> str | None:
+        """None when an ipvlan container can start here, else the engine's reason."""
+        import uuid
+
+        name = f"dnetlab-ipvlan-probe-{uuid.uuid4().hex[:8]}"
+        helper = {"dnetlab.kind": "helper"}
+        net_id = cid = None
+        try:
+            net_id = self.api.create_network(
+                name, driver="ipvlan", options={"parent": parent} if parent else None,
+                labels=helper)["Id"]
+            cid = self.api.create_container(
+                image, command=["true"], labels=helper,
+                host_config=self.api.create_host_config(network_mode=name))["Id"]
+            self.api.start(cid)
+            return None
+        except Exception as exc:
+            text = str(getattr(exc, "explanation", None) or exc)
+            return text.splitlines()[0][:200]
+        finally:
+            if cid:
+                with suppress(Exception):
+                    self.api.remove_container(cid, force=True)
+            if net_id:
+                with suppress(Exception):
+                    self.api.remove_network(net_id)
+
+    # -- exec ----------------------------------------------------------------------------
+    def exec(self, container: str, argv: list[str], *, user: str = "") -> ExecResult:
+        with _translated(f"host {self.host.key}: exec in {container}"):
+            ex = self.api.exec_create(container, argv, stdout=True, stderr=True, user=user)
+            out = self.api.exec_start(ex["Id"], demux=False)
+            code = self.api.exec_inspect(ex["Id"]).get("ExitCode")
+        text = out.decode(errors="replace") if isinstance(out, bytes) else str(out or "")
+        return ExecResult(int(code) if code is not None else -1, text)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    if "FileNotFoundError" in text or "No such file" in text:
+        return "no socket there"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Permission denied" in text:
+        return "permission denied on the socket"
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _version_tuple(v: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in v.split("."))
+    except ValueError:
+        return (0,)
+
+
+def _normalise_ref(ref: str) -> str:
+    last = ref.rsplit("/", 1)[-1]
+    return ref if ":" in last or "@" in last else f"{ref}:latest"
+
+
+def _live_container(raw: dict[str, Any]) -> LiveContainer:
+    nets = ((raw.get("NetworkSettings") or {}).get("Networks")) or {}
+    endpoints = []
+    for name, ep in nets.items():
+        ipam = ep.get("IPAMConfig") or {}
+        endpoints.append(LiveEndpoint(
+            network_id=ep.get("NetworkID") or "", network_name=name,
+            ipv4=ep.get("IPAddress") or None, ipv6=ep.get("GlobalIPv6Address") or None,
+            requested_ipv4=ipam.get("IPv4Address") or None,
+            requested_ipv6=ipam.get("IPv6Address") or None,
+            mac=(ep.get("MacAddress") or "").lower() or None,
+            aliases=tuple(ep.get("Aliases") or ()),
+        ))
+    names = raw.get("Names") or ["/"]
+    return LiveContainer(
+        id=raw["Id"], name=names[0].lstrip("/"), image=raw.get("Image", ""),
+        state=raw.get("State", ""), labels=tuple((raw.get("Labels") or {}).items()),
+        network_mode=(raw.get("HostConfig") or {}).get("NetworkMode", ""),
+        endpoints=tuple(endpoints),
+    )
+
+
+def _live_network(raw: dict[str, Any]) -> LiveNetwork:
+    config = ((raw.get("IPAM") or {}).get("Config")) or []
+    return LiveNetwork(
+        id=raw["Id"], name=raw["Name"], driver=raw.get("Driver", ""),
+        scope=raw.get("Scope", ""), labels=tuple((raw.get("Labels") or {}).items()),
+        subnets=tuple(c["Subnet"] for c in config if c.get("Subnet")),
+    )

@@ -1,0 +1,81 @@
+"""Live state as read from an engine, in plain frozen data (no Docker types)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dnetlab import labels
+from dnetlab.model import Pairs
+
+
+@dataclass(frozen=True)
+class LiveEndpoint:
+    network_id: str
+    network_name: str
+    ipv4: str | None  # the live address
+    ipv6: str | None
+    requested_ipv4: str | None  # the IPAM config it was connected with (what we compare)
+    requested_ipv6: str | None
+    mac: str | None
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LiveContainer:
+    id: str
+    name: str
+    image: str
+    state: str  # running, exited, created, ...
+    labels: Pairs
+    network_mode: str
+    endpoints: tuple[LiveEndpoint, ...]
+
+    def label(self, name: str) -> str | None:
+        return dict(self.labels).get(name)
+
+    def endpoint(self, network_name: str) -> LiveEndpoint | None:
+        return next((e for e in self.endpoints if e.network_name == network_name), None)
+
+
+@dataclass(frozen=True)
+class LiveNetwork:
+    id: str
+    name: str
+    driver: str
+    scope: str
+    labels: Pairs
+    subnets: tuple[str, ...]
+
+    def label(self, name: str) -> str | None:
+        return dict(self.labels).get(name)
+
+
+@dataclass(frozen=True)
+class LiveVolume:
+    name: str
+    labels: Pairs
+
+
+@dataclass(frozen=True)
+class HostObserved:
+    """Everything on one engine that the plan needs, read in a few list calls."""
+
+    host: str
+    api_version: str
+    server_version: str
+    containers: tuple[LiveContainer, ...]  # all containers, owned or not
+    networks: tuple[LiveNetwork, ...]  # all networks
+    volumes: tuple[LiveVolume, ...] = ()
+    images: frozenset[str] = field(default_factory=frozenset)  # wanted images present
+
+    def owned_containers(self, scenario: str) -> tuple[LiveContainer, ...]:
+        return tuple(c for c in self.containers if c.label(labels.SCENARIO) == scenario)
+
+    def owned_networks(self, scenario: str) -> tuple[LiveNetwork, ...]:
+        return tuple(n for n in self.networks if n.label(labels.SCENARIO) == scenario)
+
+    def container_named(self, name: str) -> LiveContainer | None:
+        return next((c for c in self.containers if c.name == name), None)
+
+    def network_named(self, name: str) -> LiveNetwork | None:
+        return next((n for n in self.networks if n.name == name), None)
