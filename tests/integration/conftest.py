@@ -11,6 +11,7 @@ run left behind.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,3 +57,28 @@ def unique_name() -> str:
 def test_labels() -> dict[str, str]:
     """Labels for everything a test creates; engine-up.sh clears them all."""
     return {"dnetlab.test": "1"}
+
+
+@pytest.fixture
+def lab_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory of its own, so each test has its own .dnetlab/ records."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def lab_names(docker_client: docker.DockerClient) -> Iterator[list[str]]:
+    """Scenario names a test uses; whatever carries them is removed afterwards."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        flt = {"label": f"dnetlab.scenario={name}"}
+        for c in docker_client.containers.list(all=True, filters=flt):
+            with contextlib.suppress(docker.errors.NotFound):
+                c.remove(force=True)
+        for n in docker_client.networks.list(filters=flt):
+            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                n.remove()
+        for v in docker_client.volumes.list(filters=flt):
+            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                v.remove(force=True)
