@@ -58,7 +58,7 @@ def _tasks(ops: list[Op], phase: Phase) -> list[tuple[Op, ...]]:
     grouped: dict[tuple[str, str], list[Op]] = {}
     for op in ops:
         grouped.setdefault((op.host, op.name), []).append(op)
-    order = {"create-container": 0, "connect": 1, "start-container": 2}
+    order = {"create-container": 0, "connect": 1, "start-container": 2, "unpause-container": 2}
     return [tuple(sorted(g, key=lambda o: order[o.action])) for g in grouped.values()]
 
 
@@ -85,6 +85,8 @@ def run_op(engine: Engine, op: Op, options: ApplyOptions) -> None:
         engine.connect(op.target_id or op.name, op.attachment, op.name)
     elif a == "start-container":
         engine.start(op.target_id or op.name, op.name)
+    elif a == "unpause-container":
+        engine.unpause(op.target_id or op.name, op.name)
     else:  # pragma: no cover - the plan builds complete ops
         raise DnetlabError(f"cannot carry out {op.describe()}")
 

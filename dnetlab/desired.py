@@ -158,7 +158,9 @@ def _container_fields(c: Container, mac: str | None,
     optional: dict[str, Any] = {
         "command": list(c.command) if c.command is not None else None,
         "entrypoint": list(c.entrypoint) if c.entrypoint is not None else None,
-        "network_mode": c.network_mode,
+        # No networks and no mode is Docker's default bridge: say so, so that moving to or
+        # from the scenario's networks recreates the container, as a fresh `up` places it.
+        "network_mode": c.network_mode or (None if attachments else "bridge"),
         "env": list(c.env) or None,
         "labels": list(c.labels) or None,
         "dns": list(c.dns) or None,

@@ -231,7 +231,7 @@ class Engine:
         with _translated(f"host {self.host.key}: connecting {name} to {att.network_name}"):
             self.api.connect_container_to_network(
                 container_id, att.network_name, ipv4_address=att.ipv4, ipv6_address=att.ipv6,
-                aliases=list(att.aliases))
+                aliases=list(att.aliases) or None)  # the default bridge refuses aliases
 
     def disconnect(self, container_id: str, network: str, name: str) -> None:
         with _translated(f"host {self.host.key}: disconnecting {name} from {network}"):
@@ -240,6 +240,10 @@ class Engine:
     def start(self, container_id: str, name: str) -> None:
         with _translated(f"host {self.host.key}: starting container {name}"):
             self.api.start(container_id)
+
+    def unpause(self, container_id: str, name: str) -> None:
+        with _translated(f"host {self.host.key}: unpausing container {name}"):
+            self.api.unpause(container_id)
 
     def remove_container(self, container_id: str, name: str, *, graceful: bool = False,
                          volumes: bool = False) -> None:

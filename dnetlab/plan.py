@@ -18,8 +18,12 @@ from dnetlab.observed import HostObserved, LiveContainer, LiveNetwork
 
 Action = Literal[
     "pull-image", "create-volume", "remove-container", "disconnect", "remove-network",
-    "create-network", "create-container", "connect", "start-container", "remove-volume",
+    "create-network", "create-container", "connect", "start-container", "unpause-container",
+    "remove-volume",
 ]
+
+
+DEFAULT_BRIDGE = "bridge"
 
 
 class Phase(IntEnum):
@@ -41,6 +45,7 @@ PHASE_OF: Mapping[str, Phase] = {
     "create-container": Phase.CONTAINERS,
     "connect": Phase.CONTAINERS,
     "start-container": Phase.CONTAINERS,
+    "unpause-container": Phase.CONTAINERS,
     "remove-volume": Phase.CLEANUP,
 }
 
@@ -207,7 +212,10 @@ class _HostReconciler:
                                    container=spec, display=line))
                 continue
             self._attachments(spec, live)
-            if live.state != "running":
+            if live.state == "paused":
+                self.ops.append(Op("unpause-container", self.h, spec.name, "paused", spec.key,
+                                   live.id))
+            elif live.state != "running":
                 self.ops.append(Op("start-container", self.h, spec.name,
                                    f"not running ({live.state or 'unknown'})", spec.key, live.id))
         for key, lives in owned.items():
@@ -227,7 +235,17 @@ class _HostReconciler:
             return f"network {gone[0]} it was on was removed"
         return None
 
+    def _default_bridge(self, spec: ContainerSpec, live: LiveContainer) -> None:
+        if spec.attachments or spec.network_mode not in (None, "bridge"):
+            return
+        if live.endpoint(DEFAULT_BRIDGE) is None:
+            att = AttachmentSpec(DEFAULT_BRIDGE, DEFAULT_BRIDGE, None, None, (), None)
+            self.ops.append(Op("connect", self.h, spec.name,
+                               "not connected to Docker's default bridge", spec.key, live.id,
+                               attachment=att))
+
     def _attachments(self, spec: ContainerSpec, live: LiveContainer) -> None:
+        self._default_bridge(spec, live)
         mine = {n.name for n in self.d.networks} | {
             n.name for n in self.o.owned_networks(self.scenario)}
         wanted = {a.network_name for a in spec.attachments}

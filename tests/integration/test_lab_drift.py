@@ -185,3 +185,39 @@ def test_changed_subnet_recreates_the_network_and_keeps_containers(  # type: ign
     assert back.attrs["Options"]["com.docker.network.driver.mtu"] == "1400"
     assert address(owned_containers(docker_client, name)["c3"], f"{name}-back") == "10.222.0.13"
     _converged(run_cli, path)
+
+
+def test_paused_container_is_unpaused(run_cli, lab: tuple[str, str],  # type: ignore[no-untyped-def]
+                                      docker_client: docker.DockerClient) -> None:
+    name, path = lab
+    before = ids(docker_client, name)
+    owned_containers(docker_client, name)["c3"].pause()
+    steps = _up(run_cli, path)
+    assert f"unpause container {name}-c3 [local]: paused" in steps
+    assert ids(docker_client, name) == before
+    assert owned_containers(docker_client, name)["c3"].status == "running"
+    _converged(run_cli, path)
+
+
+def test_default_bridge_placement_is_kept_and_edited(  # type: ignore[no-untyped-def]
+        run_cli, lab_dir: Path, lab_names: list[str], docker_client: docker.DockerClient) -> None:
+    name = lab_name()
+    lab_names.append(name)
+    plain = (f"version: 1\nname: {name}\nnetworks:\n  lan: {{subnet: 10.230.0.0/24}}\n"
+             "containers:\n  solo: {image: busybox, command: sleep infinity}\n")
+    path = write(lab_dir / "s.yaml", plain)
+    assert run_cli("up", path)[0] == 0
+    solo = owned_containers(docker_client, name)["solo"]
+    docker_client.networks.get("bridge").disconnect(solo.id)
+    steps = _up(run_cli, path)
+    assert "not connected to Docker's default bridge" in steps
+    assert address(owned_containers(docker_client, name)["solo"], "bridge")
+    assert ids(docker_client, name)["solo"] == solo.id
+    # moving to the scenario's network places it as a fresh `up` would: lan only
+    write(Path(path), plain.replace("command: sleep infinity}", "command: sleep infinity, "
+                                    "networks: [lan]}"))
+    _up(run_cli, path)
+    moved = owned_containers(docker_client, name)["solo"]
+    moved.reload()
+    assert set(moved.attrs["NetworkSettings"]["Networks"]) == {f"{name}-lan"}
+    _converged(run_cli, path)
