@@ -235,3 +235,34 @@ def test_unreachable_engine_is_exit_3(run_cli, lab_dir: Path,  # type: ignore[no
     assert code == 3
     assert "host 'local': cannot reach the Docker engine at unix:///nonexistent/docker.sock" in err
     assert "Traceback" not in err
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(  # type: ignore[no-untyped-def]
+        run_cli, lab_dir: Path, lab_names: list[str], docker_client: docker.DockerClient) -> None:
+    name = lab_name()
+    lab_names.append(name)
+    path = write(lab_dir / "s.yaml", two_net_lab(name))
+    code, out, _ = run_cli("up", "--dry-run", path)
+    assert code == 0
+    assert out.splitlines() == [
+        f"create network {name}-back [local]: not found",
+        f"create network {name}-front [local]: not found",
+        f"create container {name}-c1 [local]: not found",
+        f"create container {name}-c2 [local]: not found",
+        f"create container {name}-c3 [local]: not found",
+        f"5 changes to lab {name}",
+    ]
+    assert nothing_left(docker_client, name)
+    assert not (lab_dir / ".dnetlab" / f"{name}.json").exists()
+
+
+def test_graceful_down_stops_then_removes(run_cli, lab_dir: Path, lab_names: list[str],  # type: ignore[no-untyped-def]
+                                          docker_client: docker.DockerClient) -> None:
+    name = lab_name()
+    lab_names.append(name)
+    text = (f"version: 1\nname: {name}\ncontainers:\n"
+            "  a: {image: busybox, command: sleep infinity}\n")
+    assert run_cli("up", write(lab_dir / "s.yaml", text))[0] == 0
+    code, out, _ = run_cli("down", "--graceful")
+    assert code == 0 and "is down" in out
+    assert nothing_left(docker_client, name)
