@@ -6,6 +6,7 @@ here and reported, never asserted in the test suite (timing there would be flaky
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -75,18 +76,7 @@ def bench_validate(rounds: int) -> dict[str, float]:
     return {"validate_200_in_process_s": in_process, "validate_200_cli_s": cli}
 
 
-def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
-    results: dict[str, float] = {}
-    results.update(bench_startup(rounds))
-    results.update(bench_validate(max(3, rounds // 3)))
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    previous.update({k: round(v, 4) for k, v in results.items()})
-    RESULTS.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
-    targets = {
-        "help_vs_import_click": ("<=", 1.5),
-        "validate_200_cli_s": ("<", 1.0),
-    }
+def _print(results: dict[str, float], targets: dict[str, tuple[str, float]]) -> None:
     print(f"{'measure':32} {'value':>10}  target")
     for key, value in results.items():
         op, bound = targets.get(key, ("", None))
@@ -95,6 +85,33 @@ def main() -> None:
             ok = value <= bound if op == "<=" else value < bound
             verdict = f"{op} {bound}  {'met' if ok else 'MISSED'}"
         print(f"{key:32} {value:10.4f}  {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rounds", nargs="?", type=int, default=15,
+                        help="rounds of the start-up measures (issue 2)")
+    parser.add_argument("--lab-rounds", type=int, default=3,
+                        help="rounds of the up/down measures against the engine (issue 3)")
+    parser.add_argument("--no-lab", action="store_true", help="skip the issue-3 measures")
+    args = parser.parse_args()
+    results: dict[str, float] = {}
+    results.update(bench_startup(args.rounds))
+    results.update(bench_validate(max(3, args.rounds // 3)))
+    targets: dict[str, tuple[str, float]] = {
+        "help_vs_import_click": ("<=", 1.5),
+        "validate_200_cli_s": ("<", 1.0),
+    }
+    if not args.no_lab:
+        import lab_bench
+
+        print(f"reconcile on one host: {args.lab_rounds} round(s) of every side")
+        results.update(lab_bench.run(args.lab_rounds))
+        targets.update(lab_bench.TARGETS)
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    previous.update({k: round(v, 4) for k, v in results.items()})
+    RESULTS.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
+    _print(results, targets)
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

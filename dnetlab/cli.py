@@ -130,9 +130,10 @@ def _workers_option(f: F) -> F:
 
 
 def _load_file(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> Any:
+    from dnetlab.records import already_validated
     from dnetlab.scenario import load
 
-    loaded = load(file, _variables(var_items, vars_files))
+    loaded = load(file, _variables(var_items, vars_files), trusted=already_validated)
     _print_issues(loaded.warnings)
     return loaded
 

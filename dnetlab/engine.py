@@ -7,9 +7,13 @@ an engine that cannot be reached, an `EnvironmentFailure`.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import socket
 import sys
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -59,10 +63,10 @@ def engine_url(host: Host) -> str:
 
 @contextmanager
 def _translated(what: str) -> Iterator[None]:
-    docker = sys.modules.get("docker")
     try:
         yield
     except Exception as exc:
+        docker = sys.modules.get("docker")  # may have been loaded inside the block
         if docker is not None and isinstance(exc, docker.errors.APIError):
             explanation = exc.explanation or str(exc)
             if isinstance(explanation, bytes):
@@ -79,20 +83,71 @@ class ExecResult:
     output: str
 
 
+class _SocketReader:
+    """Read-only GETs on a local engine's unix socket with the standard library.
+
+    Reading state is all a no-op `up`, `status` or `plan` does; the SDK (0.1 s to import,
+    mostly `requests`) is loaded only when something is to be changed.
+    """
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.prefix = ""
+
+    def get(self, url: str) -> Any:
+        conn = http.client.HTTPConnection("localhost", timeout=self.timeout)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.path)
+            conn.sock = sock
+            conn.request("GET", self.prefix + url)
+            resp = conn.getresponse()
+            body = resp.read()
+        finally:
+            conn.close()
+        if resp.status >= 400:
+            try:
+                message = json.loads(body).get("message", "")
+            except ValueError:
+                message = body.decode(errors="replace")
+            raise EngineError(f"GET {url}: {resp.status} {message}".strip())
+        return json.loads(body)
+
+
 class Engine:
     """One connection to one host's engine, reused by every operation on it."""
 
-    def __init__(self, host: Host, api: Any, url: str) -> None:
+    def __init__(self, host: Host, api: Any, url: str, api_version: str = "",
+                 reader: _SocketReader | None = None, timeout: float = 30.0) -> None:
         self.host = host
-        self.api = api
+        self._api = api
         self.url = url
-        self.api_version: str = api.api_version
+        self.api_version: str = api_version or api.api_version
         self.server_version = ""
+        self.reader = reader
+        self.timeout = timeout
+
+    @property
+    def api(self) -> Any:
+        """The SDK client, made on first use for local engines read through the socket."""
+        if self._api is None:
+            docker = _docker(False)
+            self._api = docker.APIClient(base_url=self.url, version=self.api_version,
+                                         timeout=self.timeout)
+        return self._api
+
+    def _sdk(self) -> Any:
+        self.api  # noqa: B018 - loads the SDK and makes the client
+        return sys.modules["docker"]
 
     # -- connection ----------------------------------------------------------------------
     @classmethod
     def open(cls, host: Host, timeout: float = 30.0) -> Engine:
         url = engine_url(host)
+        if url.startswith("unix://"):
+            return cls._open_socket(host, url, timeout)
         docker = _docker(url.startswith("ssh://"))
         try:
             if host.engine is None:
@@ -102,15 +157,14 @@ class Engine:
             else:
                 api = docker.APIClient(base_url=url, version="auto", timeout=timeout,
                                        use_ssh_client=False)
-            info = api.version()
         except Exception as exc:
             raise EnvironmentFailure(
                 f"host {host.key!r}: cannot reach the Docker engine at {url}: {_reason(exc)}; "
                 + ("is dockerd running? (`make engine` starts one for the tests)"
                    if url.startswith("unix://") else "check the address and that dockerd runs")
             ) from exc
+        # version="auto" already asked the engine for its version: no second call
         engine = cls(host, api, url)
-        engine.server_version = str(info.get("Version", ""))
         if _version_tuple(engine.api_version) < MIN_API:
             raise EnvironmentFailure(
                 f"host {host.key!r}: the engine at {url} speaks API {engine.api_version}, "
@@ -118,24 +172,56 @@ class Engine:
             )
         return engine
 
+    @classmethod
+    def _open_socket(cls, host: Host, url: str, timeout: float) -> Engine:
+        reader = _SocketReader(url[len("unix://"):], timeout)
+        try:
+            info = reader.get("/version")
+        except (OSError, EngineError, ValueError) as exc:
+            raise EnvironmentFailure(
+                f"host {host.key!r}: cannot reach the Docker engine at {url}: {_reason(exc)}; "
+                "is dockerd running? (`make engine` starts one for the tests)") from exc
+        version = str(info.get("ApiVersion", ""))
+        if _version_tuple(version) < MIN_API:
+            raise EnvironmentFailure(
+                f"host {host.key!r}: the engine at {url} speaks API {version}, older than the "
+                f"{MIN_API[0]}.{MIN_API[1]} dnetlab needs (Docker 20.10 or newer)")
+        reader.prefix = f"/v{version}"
+        engine = cls(host, None, url, version, reader, timeout)
+        engine.server_version = str(info.get("Version", ""))
+        return engine
+
     def close(self) -> None:
-        self.api.close()
+        if self._api is not None:
+            self._api.close()
+
+    def _list(self, what: str, url: str, sdk_call: Callable[[], Any]) -> Any:
+        with _translated(f"host {self.host.key}: reading {what}"):
+            if self.reader is not None:
+                try:
+                    return self.reader.get(url)
+                except OSError as exc:
+                    raise EngineError(f"host {self.host.key}: reading {what}: {exc}") from exc
+            return sdk_call()
 
     # -- observation ---------------------------------------------------------------------
     def observe(self, images: Iterable[str] = ()) -> HostObserved:
-        with _translated(f"host {self.host.key}: reading containers"):
-            containers = tuple(_live_container(c) for c in self.api.containers(all=True))
-        with _translated(f"host {self.host.key}: reading networks"):
-            networks = tuple(_live_network(n) for n in self.api.networks())
-        with _translated(f"host {self.host.key}: reading volumes"):
-            raw = self.api.volumes(filters={"label": "dnetlab.scenario"}).get("Volumes") or []
+        containers = tuple(_live_container(c) for c in self._list(
+            "containers", "/containers/json?all=1", lambda: self.api.containers(all=True)))
+        networks = tuple(_live_network(n) for n in self._list(
+            "networks", "/networks", lambda: self.api.networks()))
+        label_filter = {"label": ["dnetlab.scenario"]}
+        raw = self._list(
+            "volumes", "/volumes?filters=" + urllib.parse.quote(json.dumps(label_filter)),
+            lambda: self.api.volumes(filters={"label": "dnetlab.scenario"}),
+        ).get("Volumes") or []
         volumes = tuple(LiveVolume(v["Name"], tuple((v.get("Labels") or {}).items()))
                         for v in raw)
         wanted = list(images)
         present: set[str] = set()
         if wanted:
-            with _translated(f"host {self.host.key}: reading images"):
-                tags = {t for img in self.api.images() for t in (img.get("RepoTags") or [])}
+            listed = self._list("images", "/images/json", lambda: self.api.images())
+            tags = {t for img in listed for t in (img.get("RepoTags") or [])}
             present = {ref for ref in wanted if _normalise_ref(ref) in tags}
         return HostObserved(self.host.key, self.api_version, self.server_version, containers,
                             networks, volumes, frozenset(present))
@@ -153,7 +239,7 @@ class Engine:
 
     # -- networks ------------------------------------------------------------------------
     def create_network(self, spec: NetworkSpec) -> str:
-        docker = sys.modules["docker"]
+        docker = self._sdk()
         pools = [docker.types.IPAMPool(subnet=s, gateway=g, iprange=r) for s, g, r in spec.ipam]
         ipam = docker.types.IPAMConfig(pool_configs=pools) if pools else None
         with _translated(f"host {self.host.key}: creating network {spec.name}"):
@@ -247,7 +333,7 @@ class Engine:
 
     def remove_container(self, container_id: str, name: str, *, graceful: bool = False,
                          volumes: bool = False) -> None:
-        docker = sys.modules["docker"]
+        docker = self._sdk()
         with _translated(f"host {self.host.key}: removing container {name}"):
             try:
                 if graceful:

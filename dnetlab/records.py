@@ -100,6 +100,19 @@ def pick(name: str | None, root: Path | None = None) -> Record:
     return load(found[0], root)
 
 
+def already_validated(rendered: str, root: Path | None = None) -> bool:
+    """True when a record holds exactly this rendered text, written by this version: it
+    passed validation then, so it would pass now."""
+    for n in names(root):
+        try:
+            rec = load(n, root)
+        except UsageError:
+            continue
+        if rec.rendered == rendered and rec.dnetlab_version == __version__:
+            return True
+    return False
+
+
 def forget(name: str, root: Path | None = None) -> None:
     for suffix in (".json", ".lock"):
         (_dir(root) / f"{name}{suffix}").unlink(missing_ok=True)

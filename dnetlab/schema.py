@@ -7,16 +7,17 @@ value in the file.
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-
+from dnetlab.findings import did_you_mean
 from dnetlab.yamlload import Mark, Path, Positions
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_WORDS = {
     "object": "a mapping",
@@ -42,6 +43,9 @@ def schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    # jsonschema costs 60 ms to import: only when a file is actually checked.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema())
 
 
@@ -74,11 +78,6 @@ def _allowed_keys(subschema: dict[str, Any]) -> list[str]:
 def _pattern_words(subschema: dict[str, Any]) -> str:
     # patternErrorMessage is the wording editors (VS Code, yaml-language-server) show too.
     return str(subschema.get("patternErrorMessage") or f"the pattern {subschema.get('pattern')}")
-
-
-def did_you_mean(word: str, choices: list[str]) -> str | None:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
 
 
 class SchemaIssue:

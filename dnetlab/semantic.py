@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dnetlab.build import Broken
-from dnetlab.findings import Findings
+from dnetlab.findings import Findings, did_you_mean
 from dnetlab.model import (
     Container,
     DnsProbe,
@@ -26,7 +26,6 @@ from dnetlab.model import (
     TcpProbe,
     TracerouteProbe,
 )
-from dnetlab.schema import did_you_mean
 from dnetlab.yamlload import Path
 
 USER_DEFINED_DRIVERS = ("bridge", "overlay", "macvlan", "ipvlan")

@@ -10,8 +10,9 @@
 # and starts Debian's dockerd (20.10, API 1.41) in the background. If an
 # engine already answers on the default socket, that engine is used as is.
 #
-# Leftovers are containers and networks labelled `dnetlab.scenario` (any
-# value) or `dnetlab.test=1`; nothing else on the engine is touched.
+# Leftovers are what this project's own runs made: objects labelled
+# `dnetlab.test=1` or `dnetlab.kind=helper`, and the labs named in PROJECT_LABS
+# below. Nothing else on the engine is touched, other dnetlab labs included.
 #
 # Environment:
 #   DNETLAB_ENGINE_WAIT  seconds to wait for a started dockerd (default 60)
@@ -27,7 +28,6 @@ CONTAINERD_PIDFILE=/var/run/docker/containerd/containerd.pid
 LOG=/var/log/dnetlab-dockerd.log
 WAIT_SECS=${DNETLAB_ENGINE_WAIT:-60}
 PACKAGES=(docker.io iptables busybox-static openssh-server iproute2)
-LEFTOVER_FILTERS=(label=dnetlab.scenario label=dnetlab.test=1)
 
 # Always the default socket, whatever the caller's environment says.
 export DOCKER_HOST="unix://$SOCK"
@@ -141,35 +141,55 @@ start_dockerd() {
     log "engine answers after ${waited}s"
 }
 
+# The labs this project's own runs make: the seed scenarios (make demo), the test
+# suite's t-/a-/b-<6 hex> labs and the benchmarks' bench-* labs. A user's other labs
+# on the same engine are not ours to clear.
+PROJECT_LABS='^((t|a|b)-[0-9a-f]{6}|bench-.*|unreach|none|host|bridge|static-ip|isolation|overlay)$'
+
+# IDs of objects (ps / network ls / volume ls) that an earlier run of ours left.
+leftover_ids() {
+    local kind=$1 id scen
+    local -a list=("$DOCKER" "$kind" ls -q)
+    [[ $kind == container ]] && list=("$DOCKER" ps -aq)
+    for f in label=dnetlab.test=1 label=dnetlab.kind=helper; do
+        "${list[@]}" --filter "$f"
+    done
+    local fmt='{{.ID}} {{.Label "dnetlab.scenario"}}'
+    [[ $kind == volume ]] && fmt='{{.Name}} {{.Label "dnetlab.scenario"}}'
+    local -a ls=("$DOCKER" "$kind" ls)
+    [[ $kind == container ]] && ls=("$DOCKER" ps -a)
+    "${ls[@]}" --filter label=dnetlab.scenario --format "$fmt" |
+        while read -r id scen; do
+            [[ $scen =~ $PROJECT_LABS ]] && echo "$id"
+        done
+    return 0
+}
+
 clean_leftovers() {
-    local f ids id nets net rc=0
-    for f in "${LEFTOVER_FILTERS[@]}"; do
-        mapfile -t ids < <("$DOCKER" ps -aq --filter "$f")
-        if ((${#ids[@]})); then
-            log "removing ${#ids[@]} leftover container(s) with $f"
-            for id in "${ids[@]}"; do
-                # It may vanish meanwhile (--rm, a concurrent clean-up): not an error.
-                if ! "$DOCKER" rm -f "$id" >/dev/null 2>&1 &&
-                    "$DOCKER" inspect "$id" >/dev/null 2>&1; then
-                    log "WARNING: could not remove container $id"
-                    rc=1
-                fi
-            done
+    local id rc=0
+    local -a ids
+    mapfile -t ids < <(leftover_ids container | sort -u)
+    ((${#ids[@]})) && log "removing ${#ids[@]} leftover container(s)"
+    for id in "${ids[@]}"; do
+        # It may vanish meanwhile (--rm, a concurrent clean-up): not an error.
+        if ! "$DOCKER" rm -f "$id" >/dev/null 2>&1 && "$DOCKER" inspect "$id" >/dev/null 2>&1; then
+            log "WARNING: could not remove container $id"
+            rc=1
         fi
     done
-    for f in "${LEFTOVER_FILTERS[@]}"; do
-        mapfile -t nets < <("$DOCKER" network ls -q --filter "$f")
-        if ((${#nets[@]})); then
-            log "removing ${#nets[@]} leftover network(s) with $f"
-            for net in "${nets[@]}"; do
-                if ! "$DOCKER" network rm "$net" >/dev/null 2>&1 &&
-                    "$DOCKER" network inspect "$net" >/dev/null 2>&1; then
-                    # Still in use by a container without our labels: leave both alone.
-                    log "WARNING: could not remove network $net (unlabelled containers attached?)"
-                    rc=1
-                fi
-            done
+    mapfile -t ids < <(leftover_ids network | sort -u)
+    ((${#ids[@]})) && log "removing ${#ids[@]} leftover network(s)"
+    for id in "${ids[@]}"; do
+        if ! "$DOCKER" network rm "$id" >/dev/null 2>&1 &&
+            "$DOCKER" network inspect "$id" >/dev/null 2>&1; then
+            # Still in use by a container without our labels: leave both alone.
+            log "WARNING: could not remove network $id (unlabelled containers attached?)"
+            rc=1
         fi
+    done
+    mapfile -t ids < <(leftover_ids volume | sort -u)
+    for id in "${ids[@]}"; do
+        "$DOCKER" volume rm -f "$id" >/dev/null 2>&1 || true
     done
     return "$rc"
 }

@@ -1,0 +1,42 @@
+"""The standard-library read path for local engines sees exactly what the SDK sees."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import docker
+
+from dnetlab.engine import Engine
+from dnetlab.model import Host
+from tests.integration.labtools import lab_name, two_net_lab, write
+
+
+def test_socket_reader_and_sdk_observe_the_same_state(  # type: ignore[no-untyped-def]
+        run_cli, lab_dir: Path, lab_names: list[str], docker_client: docker.DockerClient) -> None:
+    name = lab_name()
+    lab_names.append(name)
+    assert run_cli("up", write(lab_dir / "s.yaml", two_net_lab(name)))[0] == 0
+    fast = Engine.open(Host("local", None))
+    assert fast.reader is not None
+    slow = Engine(fast.host, docker.APIClient(base_url=fast.url, version=fast.api_version),
+                  fast.url, fast.api_version)
+    try:
+        a, b = fast.observe(["busybox", "nope:1"]), slow.observe(["busybox", "nope:1"])
+    finally:
+        fast.close()
+        slow.close()
+    assert a.containers == b.containers and a.networks == b.networks
+    assert a.volumes == b.volumes and a.images == b.images == frozenset({"busybox"})
+    assert any(c.name == f"{name}-c2" and len(c.endpoints) == 2 for c in a.containers)
+
+
+def test_reading_state_does_not_load_the_sdk() -> None:
+    import subprocess
+
+    code = ("import sys; from dnetlab.engine import Engine; from dnetlab.model import Host; "
+            "e = Engine.open(Host('local', None)); e.observe(['busybox']); "
+            "print('docker' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "False"
