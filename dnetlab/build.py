@@ -10,7 +10,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import (
     IPv4Address,
     IPv4Network,
@@ -366,7 +366,7 @@ class Builder:
         for i, raw in enumerate(self.data.get("probes") or ()):
             if i not in self.broken.probes:
                 result.extend(self.probe(i, raw))
-        return tuple(result)
+        return _unique_names(result)
 
     def probe(self, i: int, v: dict[str, Any]) -> list[Probe]:
         p: Path = ("probes", i)
@@ -571,6 +571,18 @@ def _derived_hosts(key: str, v: dict[str, Any], containers: tuple[Container, ...
         return (hosts[0].key,)
     used = {c.host for c in containers if c.attachment(key) is not None}
     return tuple(h.key for h in hosts if h.key in used)
+
+
+def _unique_names(probes: list[Probe]) -> tuple[Probe, ...]:
+    """Generated names may repeat (`ping a -> b` written twice): number the repeats, so
+    that every probe can be picked with `verify --probe NAME`."""
+    seen: dict[str, int] = {}
+    out = []
+    for p in probes:
+        n = seen.get(p.name, 0) + 1
+        seen[p.name] = n
+        out.append(p if n == 1 or p.name_given else replace(p, name=f"{p.name} #{n}"))
+    return tuple(out)
 
 
 def _strings(v: str | list[str] | None) -> tuple[str, ...]:

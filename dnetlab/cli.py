@@ -287,6 +287,63 @@ def status(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
     print_status(st)
 
 
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@_name_option
+@_vars_options
+@_workers_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit"]),
+              default="table", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the report there "
+              "(in --format) instead of standard output.")
+@click.option("--auto", is_flag=True, help="Add derived probes: containers sharing a "
+              "network reach each other; containers on separate bridges do not.")
+@click.option("--probe", "probe_names", multiple=True, metavar="NAME",
+              help="Run only this probe (repeatable).")
+def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
+           vars_files: tuple[str, ...], workers: int | None, fmt: str, output: str | None,
+           auto: bool, probe_names: tuple[str, ...]) -> None:
+    """Run the lab's probes; exit 0 when all pass, 1 when one fails."""
+    from dnetlab.lab import DEFAULT_WORKERS
+    from dnetlab.lab import verify as lab_verify
+    from dnetlab.verify.report import LiveProgress, json_text, print_table, to_junit, write_output
+
+    sc = _recorded_scenario(file, lab_name, var_items, vars_files)
+    progress = LiveProgress()
+    try:
+        with _interruptible() as stop:
+            run = lab_verify(sc, workers=workers or DEFAULT_WORKERS, stop=stop, auto=auto,
+                             only=probe_names, on_result=progress.result,
+                             on_start=lambda n: progress.start(n, f"verifying lab {sc.name}"))
+    finally:
+        progress.finish()
+    report = run.report
+    if fmt == "json":
+        text = json_text(report)
+    elif fmt == "junit":
+        text = to_junit(report)
+    else:
+        text = ""
+    if output:
+        if fmt == "table":
+            import io
+
+            from rich.console import Console
+
+            buf = io.StringIO()
+            print_table(report, console=Console(file=buf, width=160, color_system=None))
+            text = buf.getvalue()
+        write_output(text, output)
+        click.echo(f"{report.count('passed')} passed, {report.count('failed')} failed, "
+                   f"{report.count('error')} errors; report written to {output}")
+    elif fmt == "table":
+        print_table(report)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+    if not report.ok:
+        raise SystemExit(ExitCode.FAILED)
+
+
 @cli.command(name="exec", context_settings={"ignore_unknown_options": True})
 @click.argument("container")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)

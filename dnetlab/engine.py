@@ -342,6 +342,27 @@ class Engine:
             except docker.errors.NotFound:
                 pass  # already gone: the goal is reached
 
+    def run_helper(self, image: str, argv: list[str], network_mode: str,
+                   helper_labels: dict[str, str], timeout: float = 120.0) -> ExecResult:
+        """Run argv in a short-lived container sharing a network namespace (another
+        container's, or the host's); it is removed whatever happens."""
+        api = self.api
+        cid = None
+        with _translated(f"host {self.host.key}: helper container from {image}"):
+            try:
+                cid = api.create_container(
+                    image, command=argv, labels=helper_labels, detach=True,
+                    host_config=api.create_host_config(network_mode=network_mode))["Id"]
+                api.start(cid)
+                code = api.wait(cid, timeout=timeout).get("StatusCode", -1)
+                out = api.logs(cid, stdout=True, stderr=True)
+            finally:
+                if cid is not None:
+                    with suppress(Exception):
+                        api.remove_container(cid, force=True)
+        text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+        return ExecResult(int(code), text)
+
     def probe_ipvlan(self, parent: str | None, image: str) -> str | None:
         """None when an ipvlan container can start here, else the engine's reason."""
         import uuid

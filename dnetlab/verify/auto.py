@@ -1,0 +1,43 @@
+"""`verify --auto`: reachability probes derived from the topology.
+
+Every pair of containers sharing a user-defined network must reach each other on it;
+every pair that shares no network, each only on user-defined bridges, must not reach
+the other's addresses (Docker isolates bridges from each other).
+"""
+
+from __future__ import annotations
+
+from dnetlab.model import PingProbe, Probe, Scenario, Target
+
+_COMMON = {"within": 0.0, "index": -1, "name_given": True, "count": 2}
+
+
+def _ping(src: str, dst: str, net: str, expect: str) -> PingProbe:
+    arrow = "->" if expect == "reachable" else "-/->"
+    return PingProbe(name=f"auto: {src} {arrow} {dst}@{net}", source=src,
+                     target=Target(f"{dst}@{net}", "container_network", dst, net),
+                     expect=expect, **_COMMON)  # type: ignore[arg-type]
+
+
+def derived(sc: Scenario) -> list[Probe]:
+    out: list[Probe] = []
+    nets = {c.key: [a.network for a in c.attachments] for c in sc.containers
+            if c.network_mode is None and c.attachments}
+    host = {c.key: c.host for c in sc.containers}
+    keys = sorted(nets)
+    for a in keys:
+        for b in keys:
+            if a == b:
+                continue
+            shared = [n for n in nets[a] if n in nets[b]]
+            for n in shared:
+                # a bridge on two hosts is two unconnected networks: only same-host pairs
+                if sc.network(n).driver == "overlay" or host[a] == host[b]:
+                    out.append(_ping(a, b, n, "reachable"))
+                    break
+            if shared:
+                continue
+            only_bridges = all(sc.network(n).driver == "bridge" for n in nets[a] + nets[b])
+            if only_bridges and host[a] == host[b]:
+                out.extend(_ping(a, b, n, "unreachable") for n in nets[b])
+    return out

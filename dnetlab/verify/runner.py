@@ -1,0 +1,221 @@
+"""Run probes against a live lab: one exec per source container and round, in parallel
+across sources; a helper container (sharing the target's network namespace, or the
+host's) where the tools are missing or the probe is on a host.
+
+Rounds: every probe runs once; a failed probe with `within` left runs again in the next
+round, until it passes or its time is up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from dnetlab import labels
+from dnetlab.engine import Engine, EngineError
+from dnetlab.errors import EnvironmentFailure
+from dnetlab.model import Scenario
+from dnetlab.observed import HostObserved, LiveContainer
+from dnetlab.plan import DEFAULT_BRIDGE
+from dnetlab.verify import batch
+from dnetlab.verify.checks import check
+from dnetlab.verify.commands import command_for
+from dnetlab.verify.outcome import Command, ProbeResult, Resolved, Status
+from dnetlab.verify.targets import LiveAddresses, Unresolvable, resolve
+
+ROUND_PAUSE_S = 0.5
+
+
+@dataclass(frozen=True)
+class LiveLab:
+    containers: Mapping[str, LiveContainer]  # container key -> live container
+    addresses: LiveAddresses
+
+
+def live_lab(sc: Scenario, observed: Mapping[str, HostObserved]) -> LiveLab:
+    """The lab's running containers; exit 3 naming the missing ones when it is not up."""
+    found: dict[str, LiveContainer] = {}
+    for c in sc.containers:
+        o = observed.get(c.host)
+        live = next((x for x in (o.owned_containers(sc.name) if o else ())
+                     if x.label(labels.KEY) == c.key), None)
+        if live is not None and live.state == "running":
+            found[c.key] = live
+    missing = [c.key for c in sc.containers if c.key not in found]
+    if missing:
+        raise EnvironmentFailure(
+            f"lab {sc.name} is not up: container(s) {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not running; run `dnetlab up` first")
+    by_name = {sc.network(n.key).name: n.key for n in sc.networks}
+    by_name[DEFAULT_BRIDGE] = DEFAULT_BRIDGE
+    addrs = {
+        key: {by_name[e.network_name]: e.ipv4 for e in live.endpoints
+              if e.network_name in by_name and e.ipv4}
+        for key, live in found.items()
+    }
+    return LiveLab(found, LiveAddresses(addrs))
+
+
+@dataclass
+class _Pending:
+    resolved: Resolved
+    command: Command
+    attempts: int = 0
+    started: float = 0.0
+
+
+Runner = Callable[[Engine, str, str, str], tuple[int, str]]
+
+
+class Verifier:
+    def __init__(self, sc: Scenario, engines: Mapping[str, Engine], lab: LiveLab, *,
+                 workers: int = 8, stop: threading.Event | None = None,
+                 on_result: Callable[[ProbeResult], None] | None = None) -> None:
+        self.sc = sc
+        self.engines = engines
+        self.lab = lab
+        self.workers = workers
+        self.stop = stop or threading.Event()
+        self.on_result = on_result or (lambda r: None)
+        self.execs = 0  # exec calls and helpers made: the cost that batching saves
+        self._lock = threading.Lock()
+
+    # -- the two ways of running a batch ------------------------------------------------
+    def _exec(self, host: str, container: str, script: str) -> tuple[int, str]:
+        with self._lock:
+            self.execs += 1
+        res = self.engines[host].exec(container, ["sh", "-c", script])
+        return res.exit_code, res.output
+
+    def _helper(self, host: str, network_mode: str, script: str) -> tuple[int, str]:
+        with self._lock:
+            self.execs += 1
+        res = self.engines[host].run_helper(
+            self.sc.probe_image, ["sh", "-c", script], network_mode,
+            {labels.SCENARIO: self.sc.name, labels.KIND: "helper"})
+        return res.exit_code, res.output
+
+    # -- one source, one round -------------------------------------------------------------
+    def _run_source(self, runs_on: str, items: Sequence[_Pending]) -> list[
+            tuple[_Pending, int | None, str]]:
+        host = items[0].resolved.host
+        token = batch.new_token()
+        out: list[tuple[_Pending, int | None, str]] = []
+        if runs_on.startswith("host:"):
+            return self._in_helper(host, "host", items, token)
+        live = self.lab.containers[runs_on]
+        try:
+            _, text = self._exec(host, live.id, batch.script([i.command for i in items], token))
+        except EngineError as exc:
+            # no shell in the image, say: network probes go to a helper, others cannot run
+            movable = [i for i in items if not i.command.needs_target]
+            out += [(i, None, f"cannot run in {runs_on}: {exc.message}") for i in items
+                    if i.command.needs_target]
+            return out + (self._in_helper(host, f"container:{live.id}", movable, token)
+                          if movable else [])
+        parsed = batch.parse(text, token)
+        to_helper = []
+        for n, item in enumerate(items):
+            if n in parsed.results:
+                r = parsed.results[n]
+                out.append((item, r.exit_code, r.output))
+            elif n in parsed.skipped and not item.command.needs_target:
+                to_helper.append(item)
+            elif n in parsed.skipped:
+                out.append((item, None, f"{runs_on} has no {', '.join(parsed.skipped[n])}"))
+            else:
+                out.append((item, None, f"no output from the batch in {runs_on}:\n{text}"))
+        if to_helper:
+            out += self._in_helper(host, f"container:{live.id}", to_helper, token)
+        return out
+
+    def _in_helper(self, host: str, mode: str, items: Sequence[_Pending], token: str) -> list[
+            tuple[_Pending, int | None, str]]:
+        try:
+            _, text = self._helper(host, mode, batch.script([i.command for i in items], token))
+        except EngineError as exc:
+            return [(i, None, f"helper container failed: {exc.message}") for i in items]
+        parsed = batch.parse(text, token)
+        out: list[tuple[_Pending, int | None, str]] = []
+        for n, item in enumerate(items):
+            if n in parsed.results:
+                out.append((item, parsed.results[n].exit_code, parsed.results[n].output))
+            else:
+                lacks = ", ".join(parsed.skipped.get(n, ()))
+                out.append((item, None, f"the probe image {self.sc.probe_image} has no "
+                            f"{lacks}" if lacks else f"no output from the helper:\n{text}"))
+        return out
+
+    # -- all rounds --------------------------------------------------------------------------
+    def run(self, resolved: Sequence[Resolved | ProbeResult]) -> list[ProbeResult]:
+        results: dict[int, ProbeResult] = {}
+        pending: dict[int, _Pending] = {}
+        for i, r in enumerate(resolved):
+            if isinstance(r, ProbeResult):
+                results[i] = r
+                self.on_result(r)
+            else:
+                pending[i] = _Pending(r, command_for(r))
+        start = time.monotonic()
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            while pending and not self.stop.is_set():
+                groups: dict[str, list[int]] = {}
+                for i, p in pending.items():
+                    groups.setdefault(p.resolved.runs_on, []).append(i)
+                round_start = time.monotonic()
+                for p in pending.values():
+                    p.started = p.started or round_start
+                futures = {src: pool.submit(self._run_source, src, [pending[i] for i in idx])
+                           for src, idx in groups.items()}
+                now = time.monotonic()
+                index_of = {id(p): i for i, p in pending.items()}
+                for fut in futures.values():
+                    for item, code, output in fut.result():
+                        i = index_of[id(item)]
+                        item.attempts += 1
+                        res = self._judge(item, code, output, now, start)
+                        if res is not None:
+                            results[i] = res
+                            self.on_result(res)
+                            del pending[i]
+                if pending:
+                    time.sleep(ROUND_PAUSE_S)
+        for i, p in pending.items():  # interrupted
+            results[i] = ProbeResult(p.resolved.name, p.resolved.probe.type, "error",
+                                     "-", "not run: interrupted", "", 0.0, p.resolved.runs_on,
+                                     p.attempts)
+        return [results[i] for i in sorted(results)]
+
+    def _judge(self, item: _Pending, code: int | None, output: str, now: float,
+               start: float) -> ProbeResult | None:
+        r = item.resolved
+        elapsed = time.monotonic() - item.started  # from its first try to its verdict
+        if code is None:
+            return ProbeResult(r.name, r.probe.type, "error", "-", output.splitlines()[0]
+                               if output else "could not run", output, elapsed, r.runs_on,
+                               item.attempts)
+        verdict = check(r, code, output)
+        status: Status
+        if verdict.passed:
+            status = "passed"
+        elif time.monotonic() - start < r.probe.within:
+            return None  # try again next round
+        else:
+            status = "failed"
+        return ProbeResult(r.name, r.probe.type, status, verdict.expected, verdict.actual,
+                           output, elapsed, r.runs_on, item.attempts)
+
+
+def resolve_all(sc: Scenario, lab: LiveLab, probes: Sequence[object]) -> list[
+        Resolved | ProbeResult]:
+    out: list[Resolved | ProbeResult] = []
+    for p in probes:
+        try:
+            out.append(resolve(sc, lab.addresses, p))  # type: ignore[arg-type]
+        except Unresolvable as exc:
+            name, kind = getattr(p, "name", "?"), getattr(p, "type", "?")
+            out.append(ProbeResult(name, kind, "error", "-", str(exc), "", 0.0, "-"))
+    return out
