@@ -39,13 +39,14 @@ test: venv engine
 	@$(MAKE) --no-print-directory lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Validate every seed, then bring one up, show it, and take it down again.
+# Validate every seed, then bring one up, prove it, show it, and take it down again.
 # A lab left by an interrupted demo is taken down first.
 DEMO ?= scenarios/static-ip.yaml
 demo: venv engine
 	$(VENV)/bin/dnetlab validate scenarios/*.yaml
 	@$(VENV)/bin/dnetlab down $(DEMO) >/dev/null 2>&1 || true
 	$(VENV)/bin/dnetlab up $(DEMO)
+	$(VENV)/bin/dnetlab verify
 	$(VENV)/bin/dnetlab status
 	$(VENV)/bin/dnetlab exec c1 -- ip -4 -o addr show
 	$(VENV)/bin/dnetlab down

@@ -294,3 +294,78 @@ def test_seed_scenario_proves_the_seed(seed: str, tmp_path: Path, lab_names: lis
     bad = [p for p in rep["probes"] if p["status"] != "passed"]
     assert code == 0 and not bad, bad
     assert rep["summary"]["passed"] == len(rep["probes"]) > 0
+
+
+def _up_seed(seed: str, cwd: Path) -> None:
+    up = subprocess.run([sys.executable, "-m", "dnetlab", "up",
+                         str(ROOT / "scenarios" / f"{seed}.yaml")], cwd=cwd,
+                        capture_output=True, text=True, timeout=120, check=False)
+    assert up.returncode == 0, up.stderr
+
+
+def test_static_ip_seed_fails_when_an_address_is_changed_by_hand(
+        tmp_path: Path, lab_names: list[str]) -> None:
+    lab_names.append("static-ip")
+    _up_seed("static-ip", tmp_path)
+    client = docker.from_env()
+    try:
+        lan = client.networks.get("static-ip-lan")
+        c2 = client.containers.get("static-ip-c2")
+        lan.disconnect(c2.id)
+        lan.connect(c2.id, ipv4_address="10.201.0.77")
+        code, rep = _json(tmp_path)
+        by = {p["name"]: p for p in rep["probes"]}
+        assert code == 1
+        assert by["dns c1: c2"]["status"] == "failed"
+        assert by["dns c1: c2"]["expected"] == "c2 -> 10.201.0.11"
+        assert "10.201.0.77" in by["dns c1: c2"]["actual"]
+        assert by["ping c1 -> c2"]["status"] == "passed"  # reachable at its new address
+        assert all(p["status"] == "passed" for n, p in by.items()
+                   if n not in ("dns c1: c2",) and "c2" not in n)
+    finally:
+        client.close()
+
+
+def test_isolation_seed_fails_when_the_bridges_are_joined_by_hand(
+        tmp_path: Path, lab_names: list[str]) -> None:
+    lab_names.append("isolation")
+    _up_seed("isolation", tmp_path)
+    client = docker.from_env()
+    try:
+        client.networks.get("isolation-net2").connect("isolation-c1")
+        code, rep = _json(tmp_path)
+        by = {p["name"]: p for p in rep["probes"]}
+        assert code == 1
+        broken = by["ping c1 -> 10.202.2.10"]
+        assert broken["status"] == "failed"
+        assert broken["expected"].startswith("unreachable")
+        assert "replies" in broken["actual"] and not broken["actual"].startswith("0/")
+        client.networks.get("isolation-net2").disconnect("isolation-c1")
+        code, rep = _json(tmp_path, "--probe", "ping c1 -> 10.202.2.10")
+        assert code == 0
+    finally:
+        client.close()
+
+
+def test_none_seed_fails_when_the_container_gets_a_network(
+        tmp_path: Path, lab_names: list[str]) -> None:
+    lab_names.append("none")
+    _up_seed("none", tmp_path)
+    client = docker.from_env()
+    try:
+        # a container in network mode none cannot be connected: recreate it on the bridge,
+        # keeping dnetlab's labels, to break the lab the way a wrong hand edit would
+        old = client.containers.get("none-c1")
+        labels = old.labels
+        old.remove(force=True)
+        client.containers.run("busybox", "sleep infinity", name="none-c1", labels=labels,
+                              detach=True, init=True)
+        code, rep = _json(tmp_path)
+        by = {p["name"]: p for p in rep["probes"]}
+        assert code == 1
+        assert by["interfaces c1"]["status"] == "failed"
+        assert "eth0" in by["interfaces c1"]["actual"]
+        assert by["routes c1"]["status"] == "failed"
+        assert "172.17.0.1" in by["routes c1"]["actual"]
+    finally:
+        client.close()
