@@ -62,9 +62,12 @@ def _tasks(ops: list[Op], phase: Phase) -> list[tuple[Op, ...]]:
     return [tuple(sorted(g, key=lambda o: order[o.action])) for g in grouped.values()]
 
 
-def run_op(engine: Engine, op: Op, options: ApplyOptions) -> None:
+def run_op(engines: Mapping[str, Engine], op: Op, options: ApplyOptions) -> None:
+    engine = engines[op.host]
     a = op.action
-    if a == "pull-image":
+    if a in ("init-swarm", "join-swarm", "leave-swarm"):
+        _swarm_op(engines, op)
+    elif a == "pull-image":
         engine.pull(op.name)
     elif a == "create-volume" and op.volume is not None:
         engine.create_volume(op.volume)
@@ -91,12 +94,28 @@ def run_op(engine: Engine, op: Op, options: ApplyOptions) -> None:
         raise DnetlabError(f"cannot carry out {op.describe()}")
 
 
+def _swarm_op(engines: Mapping[str, Engine], op: Op) -> None:
+    from dnetlab import labels
+
+    engine = engines[op.host]
+    if op.action == "init-swarm":
+        scenario = op.name.rsplit(" ", 1)[-1]
+        engine.swarm_init(op.advertise, {labels.SWARM: scenario})
+    elif op.action == "join-swarm" and op.leader is not None:
+        lead = engines[op.leader]
+        info = lead.swarm_info()
+        token = lead.swarm_join_token(op.swarm_role or "worker")
+        engine.swarm_join([f"{info.node_addr}:2377"], token, op.advertise)
+    elif op.action == "leave-swarm":
+        engine.swarm_leave(force=op.swarm_role == "manager")
+
+
 def _run_step(engines: Mapping[str, Engine], step: tuple[Op, ...], options: ApplyOptions,
-              runner: Callable[[Engine, Op, ApplyOptions], None]) -> StepResult:
+              runner: Callable[[Mapping[str, Engine], Op, ApplyOptions], None]) -> StepResult:
     started = time.monotonic()
     try:
         for op in step:
-            runner(engines[op.host], op, options)
+            runner(engines, op, options)
     except DnetlabError as exc:
         return StepResult(step, False, exc.message, time.monotonic() - started)
     except Exception as exc:  # an engine connection dropped mid-call, say
@@ -111,7 +130,7 @@ def _label(step: tuple[Op, ...]) -> str:
 
 def apply(plan: Plan, engines: Mapping[str, Engine], reporter: Reporter, *,
           options: ApplyOptions | None = None, stop: threading.Event | None = None,
-          runner: Callable[[Engine, Op, ApplyOptions], None] = run_op,
+          runner: Callable[[Mapping[str, Engine], Op, ApplyOptions], None] = run_op,
           title: str = "applying") -> ApplyResult:
     options = options or ApplyOptions()
     stop = stop or threading.Event()

@@ -215,9 +215,13 @@ def _named_volumes(sc: Scenario, host: str) -> tuple[VolumeSpec, ...]:
 
 def desired_state(sc: Scenario) -> dict[str, HostDesired]:
     result: dict[str, HostDesired] = {}
+    # An overlay is created once, on the swarm's first manager; other hosts attach to it
+    # by name (it shows on a worker once a container there uses it).
+    lead = next((h.key for h in sc.hosts if h.swarm == "manager"), None)
     for h in sc.hosts:
         containers = tuple(container_spec(sc, c) for c in sc.containers if c.host == h.key)
-        networks = tuple(network_spec(sc, n, h.key) for n in sc.networks if h.key in n.hosts)
+        networks = tuple(network_spec(sc, n, h.key) for n in sc.networks
+                         if (h.key == lead if n.driver == "overlay" else h.key in n.hosts))
         images = tuple(sorted({c.image for c in containers}))
         result[h.key] = HostDesired(h.key, networks, containers, _named_volumes(sc, h.key), images)
     return result

@@ -22,7 +22,14 @@ from typing import Any
 from dnetlab.desired import AttachmentSpec, ContainerSpec, NetworkSpec, VolumeSpec
 from dnetlab.errors import DnetlabError, EnvironmentFailure, ExitCode
 from dnetlab.model import Host
-from dnetlab.observed import HostObserved, LiveContainer, LiveEndpoint, LiveNetwork, LiveVolume
+from dnetlab.observed import (
+    HostObserved,
+    LiveContainer,
+    LiveEndpoint,
+    LiveNetwork,
+    LiveVolume,
+    SwarmInfo,
+)
 
 MIN_API = (1, 41)  # Docker 20.10, as Debian 12 ships it
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -205,7 +212,45 @@ class Engine:
             return sdk_call()
 
     # -- observation ---------------------------------------------------------------------
-    def observe(self, images: Iterable[str] = ()) -> HostObserved:
+    def swarm_info(self) -> SwarmInfo:
+        raw = self._list("swarm state", "/info", lambda: self.api.info()).get("Swarm") or {}
+        cluster = raw.get("Cluster") or {}
+        return SwarmInfo(
+            state=raw.get("LocalNodeState") or "inactive", node_id=raw.get("NodeID") or "",
+            node_addr=raw.get("NodeAddr") or "", is_manager=bool(raw.get("ControlAvailable")),
+            cluster_id=cluster.get("ID") or "",
+            labels=tuple(((cluster.get("Spec") or {}).get("Labels") or {}).items()),
+            manager_addrs=tuple(m.get("Addr", "") for m in raw.get("RemoteManagers") or ()),
+        )
+
+    def swarm_init(self, advertise_addr: str | None, swarm_labels: dict[str, str]) -> None:
+        with _translated(f"host {self.host.key}: initialising the swarm"):
+            self.api.init_swarm(advertise_addr=advertise_addr, listen_addr="0.0.0.0:2377",
+                                swarm_spec=self.api.create_swarm_spec(labels=swarm_labels))
+
+    def swarm_join_token(self, role: str) -> str:
+        with _translated(f"host {self.host.key}: reading the swarm's join tokens"):
+            tokens = self.api.inspect_swarm()["JoinTokens"]
+        return str(tokens["Manager" if role == "manager" else "Worker"])
+
+    def swarm_join(self, managers: list[str], token: str, advertise_addr: str | None) -> None:
+        with _translated(f"host {self.host.key}: joining the swarm at {', '.join(managers)}"):
+            self.api.join_swarm(remote_addrs=managers, join_token=token,
+                                advertise_addr=advertise_addr, listen_addr="0.0.0.0:2377")
+
+    def swarm_leave(self, force: bool) -> None:
+        with _translated(f"host {self.host.key}: leaving the swarm"):
+            self.api.leave_swarm(force=force)
+
+    def swarm_node_ids(self) -> set[str]:
+        with _translated(f"host {self.host.key}: listing swarm nodes"):
+            return {str(n["ID"]) for n in self.api.nodes()}
+
+    def swarm_remove_node(self, node_id: str) -> None:
+        with _translated(f"host {self.host.key}: removing swarm node {node_id[:12]}"):
+            self.api.remove_node(node_id, force=True)
+
+    def observe(self, images: Iterable[str] = (), swarm: bool = False) -> HostObserved:
         containers = tuple(_live_container(c) for c in self._list(
             "containers", "/containers/json?all=1", lambda: self.api.containers(all=True)))
         networks = tuple(_live_network(n) for n in self._list(
@@ -224,7 +269,8 @@ class Engine:
             tags = {t for img in listed for t in (img.get("RepoTags") or [])}
             present = {ref for ref in wanted if _normalise_ref(ref) in tags}
         return HostObserved(self.host.key, self.api_version, self.server_version, containers,
-                            networks, volumes, frozenset(present))
+                            networks, volumes, frozenset(present),
+                            self.swarm_info() if swarm else SwarmInfo())
 
     # -- images --------------------------------------------------------------------------
     def pull(self, ref: str, progress: Callable[[str], None] | None = None) -> None:
@@ -389,6 +435,19 @@ class Engine:
             if net_id:
                 with suppress(Exception):
                     self.api.remove_network(net_id)
+
+    # -- images between hosts -------------------------------------------------------------
+    def save_image(self, ref: str) -> Iterator[bytes]:
+        with _translated(f"host {self.host.key}: saving image {ref}"):
+            chunks: Iterator[bytes] = self.api.get_image(ref)
+        return chunks
+
+    def load_image(self, data: Iterator[bytes]) -> None:
+        with _translated(f"host {self.host.key}: loading an image"):
+            for event in self.api.load_image(data):
+                if isinstance(event, dict) and event.get("error"):
+                    raise EngineError(f"host {self.host.key}: loading an image: "
+                                      f"{event['error']}")
 
     # -- exec ----------------------------------------------------------------------------
     def exec(self, container: str, argv: list[str], *, user: str = "") -> ExecResult:

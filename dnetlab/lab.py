@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dnetlab import labels, records
+from dnetlab import labels, records, swarm
 from dnetlab.apply import ApplyOptions, ApplyResult, apply
 from dnetlab.desired import HostDesired, desired_state
 from dnetlab.engine import Engine, EngineError
@@ -63,11 +63,12 @@ class Session:
             raise EnvironmentFailure("; ".join(sorted(errors)))
         return cls(engines)
 
-    def observe(self, desired: Mapping[str, HostDesired] | None = None) -> dict[str, HostObserved]:
+    def observe(self, desired: Mapping[str, HostDesired] | None = None,
+                swarm: bool = False) -> dict[str, HostObserved]:
         def one(key: str) -> tuple[str, HostObserved]:
             images = desired[key].images if desired and key in desired else ()
             try:
-                return key, self.engines[key].observe(images)
+                return key, self.engines[key].observe(images, swarm=swarm)
             except EngineError as exc:
                 raise EnvironmentFailure(exc.message) from exc
 
@@ -101,10 +102,15 @@ class UpResult:
     seconds: float
 
 
+def _uses_swarm(hosts: Iterable[Host]) -> bool:
+    return any(h.swarm for h in hosts)
+
+
 def preflight(sc: Scenario, session: Session, desired: Mapping[str, HostDesired],
               observed: dict[str, HostObserved], reporter: Reporter,
               pull: bool = True) -> None:
     problems = conflicts(sc.name, desired, observed)
+    problems += swarm.conflicts(sc.name, sc.hosts, observed)
     if any(n.driver == "ipvlan" for n in sc.networks):
         problems += _ipvlan_support(sc, session)
     if problems:
@@ -120,15 +126,45 @@ def preflight(sc: Scenario, session: Session, desired: Mapping[str, HostDesired]
             try:
                 session.engines[host].pull(ref, progress=None)
             except EngineError as exc:
-                failures.append(f"host {host}: image {ref} is missing and cannot be pulled "
-                                f"({exc.message.split(': ', 2)[-1]}); load or build it there "
-                                f"(docker load / docker build), or change `image:`")
+                why = exc.message.split(": ", 2)[-1]
+                if not _copy_image(sc, session, observed, host, ref, reporter):
+                    failures.append(
+                        f"host {host}: image {ref} is missing and cannot be pulled ({why}), "
+                        "and no other host of the lab nor the local engine has it; load or "
+                        "build it there (docker load / docker build), or change `image:`")
         o = observed[host]
         observed[host] = HostObserved(o.host, o.api_version, o.server_version, o.containers,
                                       o.networks, o.volumes, o.images | frozenset(refs))
     if failures:
         raise EnvironmentFailure("preflight found problems; nothing was changed:\n  "
                                  + "\n  ".join(failures))
+
+
+def _copy_image(sc: Scenario, session: Session, observed: Mapping[str, HostObserved],
+                host: str, ref: str, reporter: Reporter) -> bool:
+    """Stream an image the host lacks from another host of the lab, or from the local
+    engine, over the connections already open (docker save | docker load)."""
+    sources = [session.engines[k] for k, o in observed.items() if k != host and ref in o.images]
+    local: Engine | None = None
+    if not sources and not any(h.engine is None for h in sc.hosts):
+        try:
+            local = Engine.open(Host("local", None))
+            if ref in local.observe([ref]).images:
+                sources.append(local)
+        except DnetlabError:
+            pass
+    try:
+        for src in sources:
+            reporter.note(f"copying image {ref} to host {host} from {src.host.key}")
+            try:
+                session.engines[host].load_image(src.save_image(ref))
+                return True
+            except EngineError as exc:
+                reporter.note(f"copying {ref} from {src.host.key} failed: {exc.message}")
+        return False
+    finally:
+        if local is not None:
+            local.close()
 
 
 def _ipvlan_support(sc: Scenario, session: Session) -> list[str]:
@@ -152,9 +188,10 @@ def plan_up(loaded: Loaded) -> tuple[Plan, list[str]]:
     session = Session.open(sc.hosts)
     try:
         desired = desired_state(sc)
-        observed = session.observe(desired)
+        observed = session.observe(desired, swarm=_uses_swarm(sc.hosts))
         problems = conflicts(sc.name, desired, observed)
-        return reconcile(sc.name, desired, observed), problems
+        problems += swarm.conflicts(sc.name, sc.hosts, observed)
+        return reconcile(sc.name, desired, observed, sc.hosts), problems
     finally:
         session.close()
 
@@ -166,7 +203,8 @@ def _record(loaded: Loaded, state: str, variables: Mapping[str, str],
     return records.Record(
         name=sc.name, scenario_path=str(Path(path).resolve()) if path else "",
         rendered=loaded.rendered.text, variables=dict(variables), vars_files=vars_files,
-        hosts=tuple(records.HostRecord(h.key, h.engine) for h in sc.hosts), state=state,
+        hosts=tuple(records.HostRecord(h.key, h.engine, h.swarm, h.advertise_addr)
+                    for h in sc.hosts), state=state,
         updated_at=time.time())
 
 
@@ -181,9 +219,9 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
         session = Session.open(sc.hosts)
         try:
             desired = desired_state(sc)
-            observed = session.observe(desired)
+            observed = session.observe(desired, swarm=_uses_swarm(sc.hosts))
             preflight(sc, session, desired, observed, reporter)
-            plan = reconcile(sc.name, desired, observed)
+            plan = reconcile(sc.name, desired, observed, sc.hosts)
             records.save(_record(loaded, "applying", variables or {}, vars_files), record_root)
             if plan.empty:
                 records.save(_record(loaded, "up", variables or {}, vars_files), record_root)
@@ -210,11 +248,12 @@ def down(name: str, hosts: Iterable[Host], reporter: Reporter | None = None, *,
     """Remove everything labelled as this lab's on every host; nothing else."""
     started = time.monotonic()
     reporter = reporter or PlainReporter(quiet=True)
+    hosts = tuple(hosts)
     with records.locked(name, record_root):
         session = Session.open(hosts)
         try:
-            observed = session.observe()
-            plan = teardown(name, observed.values(), volumes=volumes)
+            observed = session.observe(swarm=_uses_swarm(hosts))
+            plan = teardown(name, observed.values(), volumes=volumes, hosts=hosts)
             result = None
             if not plan.empty:
                 result = apply(plan, session.engines, reporter,
@@ -233,7 +272,9 @@ def hosts_for(name: str, sc: Scenario | None, record_root: Path | None = None) -
     found: dict[str, Host] = {h.key: h for h in (sc.hosts if sc else ())}
     if name in records.names(record_root):
         for h in records.load(name, record_root).hosts:
-            found.setdefault(h.key, Host(h.key, h.engine))
+            role = h.swarm if h.swarm in ("manager", "worker") else None
+            found.setdefault(h.key, Host(h.key, h.engine, role,  # type: ignore[arg-type]
+                                         h.advertise_addr))
     return list(found.values()) or [Host("local", None)]
 
 
@@ -302,10 +343,10 @@ def status(sc: Scenario) -> LabStatus:
     session = Session.open(sc.hosts)
     try:
         desired = desired_state(sc)
-        observed = session.observe(desired)
+        observed = session.observe(desired, swarm=_uses_swarm(sc.hosts))
     finally:
         session.close()
-    plan = reconcile(sc.name, desired, observed)
+    plan = reconcile(sc.name, desired, observed, sc.hosts)
     causes: dict[tuple[str, str], list[str]] = {}
     for op in plan.ops:
         if op.action != "pull-image":

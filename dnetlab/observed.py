@@ -57,6 +57,26 @@ class LiveVolume:
 
 
 @dataclass(frozen=True)
+class SwarmInfo:
+    """This engine's place in a swarm, as its /info tells."""
+
+    state: str = "inactive"  # inactive, pending, active, error, locked
+    node_id: str = ""
+    node_addr: str = ""
+    is_manager: bool = False
+    cluster_id: str = ""  # known on managers only
+    labels: Pairs = ()  # the cluster's labels; managers only
+    manager_addrs: tuple[str, ...] = ()  # host:port of the managers it knows
+
+    @property
+    def active(self) -> bool:
+        return self.state == "active"
+
+    def label(self, name: str) -> str | None:
+        return dict(self.labels).get(name)
+
+
+@dataclass(frozen=True)
 class HostObserved:
     """Everything on one engine that the plan needs, read in a few list calls."""
 
@@ -67,6 +87,7 @@ class HostObserved:
     networks: tuple[LiveNetwork, ...]  # all networks
     volumes: tuple[LiveVolume, ...] = ()
     images: frozenset[str] = field(default_factory=frozenset)  # wanted images present
+    swarm: SwarmInfo = field(default_factory=SwarmInfo)
 
     def owned_containers(self, scenario: str) -> tuple[LiveContainer, ...]:
         return tuple(c for c in self.containers if c.label(labels.SCENARIO) == scenario)

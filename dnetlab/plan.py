@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Literal
 
-from dnetlab import labels
+from dnetlab import labels, swarm
 from dnetlab.desired import AttachmentSpec, ContainerSpec, HostDesired, NetworkSpec, VolumeSpec
+from dnetlab.model import Host
 from dnetlab.observed import HostObserved, LiveContainer, LiveNetwork
 
 Action = Literal[
     "pull-image", "create-volume", "remove-container", "disconnect", "remove-network",
     "create-network", "create-container", "connect", "start-container", "unpause-container",
-    "remove-volume",
+    "remove-volume", "init-swarm", "join-swarm", "leave-swarm",
 ]
 
 
@@ -27,12 +28,16 @@ DEFAULT_BRIDGE = "bridge"
 
 
 class Phase(IntEnum):
+    SWARM_INIT = -2  # the leader first: the others need its join token
+    SWARM_JOIN = -1
     PREPARE = 0  # images, volumes
     REMOVE_CONTAINERS = 1  # and disconnects
     REMOVE_NETWORKS = 2
     CREATE_NETWORKS = 3
     CONTAINERS = 4  # create, connect, start
     CLEANUP = 5  # volumes, after the containers that used them are gone
+    SWARM_LEAVE = 6  # workers, once the lab's objects are gone
+    SWARM_DISSOLVE = 7  # then the managers
 
 
 PHASE_OF: Mapping[str, Phase] = {
@@ -47,6 +52,8 @@ PHASE_OF: Mapping[str, Phase] = {
     "start-container": Phase.CONTAINERS,
     "unpause-container": Phase.CONTAINERS,
     "remove-volume": Phase.CLEANUP,
+    "init-swarm": Phase.SWARM_INIT,
+    "join-swarm": Phase.SWARM_JOIN,
 }
 
 
@@ -64,9 +71,14 @@ class Op:
     volume: VolumeSpec | None = None
     network_name: str | None = None  # for disconnect
     display: str | None = None  # a pair of ops shown as one line ("recreate")
+    swarm_role: str | None = None  # init/join/leave-swarm: the host's role
+    leader: str | None = None  # join-swarm: the host whose token and address to use
+    advertise: str | None = None  # init/join-swarm: the address to advertise
 
     @property
     def phase(self) -> Phase:
+        if self.action == "leave-swarm":
+            return Phase.SWARM_DISSOLVE if self.swarm_role == "manager" else Phase.SWARM_LEAVE
         return PHASE_OF[self.action]
 
     @property
@@ -74,6 +86,10 @@ class Op:
         return self.action.split("-", 1)[-1] if "-" in self.action else "container"
 
     def describe(self) -> str:
+        if self.action in ("init-swarm", "join-swarm", "leave-swarm"):
+            verb = self.action.split("-")[0]
+            role = f" as {self.swarm_role}" if self.action != "init-swarm" else ""
+            return f"{verb} {self.name}{role} [{self.host}]: {self.cause}"
         if self.action == "connect" and self.attachment is not None:
             what = f"connect {self.name} to {self.attachment.network_name}"
         elif self.action == "disconnect":
@@ -130,7 +146,9 @@ def _drift(kind: str, live: str | None, desired: str) -> str:
 
 
 class _HostReconciler:
-    def __init__(self, scenario: str, desired: HostDesired, observed: HostObserved) -> None:
+    def __init__(self, scenario: str, desired: HostDesired, observed: HostObserved,
+                 swarm_networks: frozenset[str] = frozenset()) -> None:
+        self.swarm_networks = swarm_networks  # keys of the lab's overlay networks
         self.scenario = scenario
         self.d = desired
         self.o = observed
@@ -139,10 +157,13 @@ class _HostReconciler:
         self.live_net_ids = {n.id for n in observed.networks}
         self.fresh_networks: set[str] = set()  # keys of networks created or recreated
 
-    def run(self) -> list[Op]:
+    def run_networks(self) -> None:
         self.images()
         self.volumes()
         self.networks()
+
+    def run_containers(self, fresh_overlays: frozenset[str]) -> list[Op]:
+        self.fresh_networks |= fresh_overlays  # an overlay recreated on its manager
         self.containers()
         return self.ops
 
@@ -184,6 +205,8 @@ class _HostReconciler:
         for key, lives in owned.items():
             if key not in wanted:
                 for live in lives:
+                    if live.scope == "swarm" and key in self.swarm_networks:
+                        continue  # an overlay shows on a worker once used; it lives on the leader
                     self.ops.append(Op("remove-network", self.h, live.name, "not in scenario",
                                        key, live.id))
 
@@ -249,9 +272,12 @@ class _HostReconciler:
         mine = {n.name for n in self.d.networks} | {
             n.name for n in self.o.owned_networks(self.scenario)}
         wanted = {a.network_name for a in spec.attachments}
+        here = {n.key for n in self.d.networks}
         for att in spec.attachments:
             ep = live.endpoint(att.network_name)
-            stale = ep is not None and ep.network_id not in self.live_net_ids
+            # an overlay lives on its manager: a worker need not list it
+            judged_here = att.network_key in here or att.network_key not in self.swarm_networks
+            stale = ep is not None and judged_here and ep.network_id not in self.live_net_ids
             if att.network_key in self.fresh_networks or stale:
                 if ep is not None:
                     self.ops.append(Op("disconnect", self.h, spec.name,
@@ -280,27 +306,77 @@ class _HostReconciler:
 
 
 def reconcile(scenario: str, desired: Mapping[str, HostDesired],
-              observed: Mapping[str, HostObserved]) -> Plan:
-    ops: list[Op] = []
+              observed: Mapping[str, HostObserved], hosts: tuple[Host, ...] = ()) -> Plan:
+    ops: list[Op] = swarm_ops(scenario, hosts, observed)
     quiet: list[str] = []
-    for host, d in desired.items():
-        host_ops = _HostReconciler(scenario, d, observed[host]).run()
+    overlays = frozenset(n.key for d in desired.values() for n in d.networks
+                         if n.driver == "overlay")
+    rec = {host: _HostReconciler(scenario, d, observed[host], overlays)
+           for host, d in desired.items()}
+    for r in rec.values():
+        r.run_networks()
+    fresh = frozenset(k for r in rec.values() for k in r.fresh_networks if k in overlays)
+    for host, r in rec.items():
+        host_ops = r.run_containers(fresh)
         ops.extend(host_ops)
         if not host_ops:
             quiet.append(host)
     return Plan(scenario, tuple(ops), tuple(quiet))
 
 
-def teardown(scenario: str, observed: Iterable[HostObserved], *, volumes: bool = False) -> Plan:
-    """Everything labelled as this scenario's, on every host: what `down` removes."""
+def swarm_ops(scenario: str, hosts: tuple[Host, ...],
+              observed: Mapping[str, HostObserved]) -> list[Op]:
+    lead = swarm.leader(hosts)
+    if lead is None:
+        return []
+    ops = []
+    name = f"swarm of lab {scenario}"
+    if not observed[lead.key].swarm.active:
+        ops.append(Op("init-swarm", lead.key, name, "not in a swarm", swarm_role="manager",
+                      advertise=swarm.advertise_addr(lead)))
+    for h in hosts:
+        if h is not lead and h.swarm is not None and not observed[h.key].swarm.active:
+            ops.append(Op("join-swarm", h.key, name, f"not in the lab's swarm (as {h.swarm})",
+                          swarm_role=h.swarm, leader=lead.key,
+                          advertise=swarm.advertise_addr(h)))
+    return ops
+
+
+def teardown(scenario: str, observed: Iterable[HostObserved], *, volumes: bool = False,
+             hosts: tuple[Host, ...] = ()) -> Plan:
+    """Everything labelled as this scenario's, on every host: what `down` removes; then
+    the swarm, when the lab made it."""
     ops: list[Op] = []
-    for o in observed:
+    seen = list(observed)
+    for o in seen:
         for c in o.owned_containers(scenario):
             ops.append(Op("remove-container", o.host, c.name, "down", c.label(labels.KEY), c.id))
         for n in o.owned_networks(scenario):
+            if n.scope == "swarm" and not o.swarm.is_manager:
+                continue  # removed on a manager, for the whole swarm
             ops.append(Op("remove-network", o.host, n.name, "down", n.label(labels.KEY), n.id))
         if volumes:
             for v in o.volumes:
                 if dict(v.labels).get(labels.SCENARIO) == scenario:
                     ops.append(Op("remove-volume", o.host, v.name, "down (--volumes)"))
+    ops += _dissolve(scenario, hosts, {o.host: o for o in seen})
     return Plan(scenario, tuple(ops))
+
+
+def _dissolve(scenario: str, hosts: tuple[Host, ...],
+              observed: Mapping[str, HostObserved]) -> list[Op]:
+    lead = swarm.leader(hosts)
+    if lead is None or lead.key not in observed:
+        return []
+    lo = observed[lead.key]
+    if not swarm.is_ours(lead, lo, scenario):
+        return []  # a swarm that was there before dnetlab: never touched
+    name = f"swarm of lab {scenario}"
+    ops = []
+    for h in hosts:
+        o = observed.get(h.key)
+        if o is None or h.swarm is None or not swarm.member_of_leaders_swarm(lead, lo, o):
+            continue
+        ops.append(Op("leave-swarm", h.key, name, "down: the lab made this swarm",
+                      swarm_role="manager" if o.swarm.is_manager else "worker"))
+    return ops

@@ -27,6 +27,8 @@ RECORD_DIR = ".dnetlab"
 class HostRecord:
     key: str
     engine: str | None
+    swarm: str | None = None
+    advertise_addr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ def load(name: str, root: Path | None = None) -> Record:
     return Record(
         name=data["name"], scenario_path=data["scenario_path"], rendered=data["rendered"],
         variables=dict(data.get("variables", {})), vars_files=tuple(data.get("vars_files", ())),
-        hosts=tuple(HostRecord(h["key"], h.get("engine")) for h in data.get("hosts", ())),
+        hosts=tuple(HostRecord(h["key"], h.get("engine"), h.get("swarm"), h.get("advertise_addr"))
+                    for h in data.get("hosts", ())),
         state=data.get("state", "up"), updated_at=float(data.get("updated_at", 0)),
         dnetlab_version=data.get("dnetlab_version", ""),
     )

@@ -218,6 +218,9 @@ class _FakeHost:
 
     def net_named(self, name: str) -> LiveNetwork:
         found = [n for n in self.networks.values() if n.name == name]
+        # an overlay is the swarm's: a worker attaches to the manager's by name
+        found += [n for peer in getattr(self, "peers", {}).values() if peer is not self
+                  for n in peer.networks.values() if n.name == name and n.scope == "swarm"]
         assert found, f"no network {name!r}"
         return found[0]
 
@@ -262,7 +265,8 @@ class _FakeHost:
                         assert not ip_network(mine).overlaps(ip_network(theirs)), (
                             f"{op.describe()}: pool overlaps with {n.name}")
             nid = self.new_id(f"n-{net.key}")
-            self.networks[nid] = LiveNetwork(nid, net.name, net.driver, "local", net.labels,
+            scope = "swarm" if net.driver == "overlay" else "local"
+            self.networks[nid] = LiveNetwork(nid, net.name, net.driver, scope, net.labels,
                                              subnets)
         elif a == "create-container":
             spec = op.container
@@ -311,6 +315,8 @@ def simulate(plan: Plan, obs: Mapping[str, HostObserved]) -> Obs:
     """Run the plan phase by phase as apply does (in the container phase, one container's
     create, connects and start in that order)."""
     hosts = {h: _FakeHost(o) for h, o in obs.items()}
+    for fake in hosts.values():
+        fake.peers = hosts  # type: ignore[attr-defined]
     for phase, ops in plan.phases():
         if phase == Phase.CONTAINERS:
             ops = sorted(ops, key=lambda op: _IN_STEP.get(op.action, -1))
