@@ -1,5 +1,5 @@
 # dnetlab: everything runs from here, on a fresh Debian 12 machine as root.
-#   make test       venv + Docker engine + images, lint, then pytest (what CI runs)
+#   make test       venv + Docker engine + images + test bed, lint, then pytest (CI runs it)
 #   make demo       venv + engine, then the CLI on the example scenarios
 #   make engine     start (or reuse) the local engine, clear leftovers, build images
 #   make clean-lab  remove containers/networks left by earlier runs (labelled ones only)
@@ -35,7 +35,10 @@ lint: venv
 	$(VENV)/bin/ruff check dnetlab tests bench
 	$(VENV)/bin/mypy
 
+# The multi-host tests use the test bed: it is (re)built first, from scratch when an
+# earlier run left it broken.
 test: venv engine
+	@bash scripts/testbed.sh up $(HOSTS)
 	@$(MAKE) --no-print-directory lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -56,3 +59,14 @@ clean-lab:
 
 bench: venv engine
 	$(PY) bench/run.py
+
+# The multi-host test bed: HOSTS Docker hosts, each a network namespace with its own
+# dockerd and sshd (10.99.0.1.., ssh://root@10.99.0.I); see scripts/testbed.sh.
+# A healthy bed of that size is kept as it is; anything else is cleared and rebuilt.
+HOSTS ?= 3
+.PHONY: testbed testbed-down
+testbed:
+	@bash scripts/testbed.sh up $(HOSTS)
+
+testbed-down:
+	@bash scripts/testbed.sh down

@@ -108,6 +108,8 @@ def _swarm_op(engines: Mapping[str, Engine], op: Op) -> None:
         engine.swarm_join([f"{info.node_addr}:2377"], token, op.advertise)
     elif op.action == "leave-swarm":
         engine.swarm_leave(force=op.swarm_role == "manager")
+        # joining made docker_gwbridge on this host; leave the host as it was
+        engine.remove_network_if_unused("docker_gwbridge")
 
 
 def _run_step(engines: Mapping[str, Engine], step: tuple[Op, ...], options: ApplyOptions,

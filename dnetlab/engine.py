@@ -165,6 +165,8 @@ class Engine:
                 api = docker.APIClient(base_url=url, version="auto", timeout=timeout,
                                        use_ssh_client=False)
         except Exception as exc:
+            if url.startswith("ssh://"):
+                raise EnvironmentFailure(_ssh_failure(host, url, exc)) from exc
             raise EnvironmentFailure(
                 f"host {host.key!r}: cannot reach the Docker engine at {url}: {_reason(exc)}; "
                 + ("is dockerd running? (`make engine` starts one for the tests)"
@@ -299,6 +301,12 @@ class Engine:
     def remove_network(self, name_or_id: str) -> None:
         with _translated(f"host {self.host.key}: removing network {name_or_id}"):
             self.api.remove_network(name_or_id)
+
+    def remove_network_if_unused(self, name: str) -> None:
+        docker = self._sdk()
+        with suppress(docker.errors.NotFound, docker.errors.APIError):
+            if not self.api.inspect_network(name).get("Containers"):
+                self.api.remove_network(name)
 
     # -- volumes -------------------------------------------------------------------------
     def create_volume(self, spec: VolumeSpec) -> None:
@@ -457,6 +465,43 @@ class Engine:
             code = self.api.exec_inspect(ex["Id"]).get("ExitCode")
         text = out.decode(errors="replace") if isinstance(out, bytes) else str(out or "")
         return ExecResult(int(code) if code is not None else -1, text)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in out:
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _ssh_failure(host: Host, url: str, exc: BaseException) -> str:
+    """What went wrong on the way to an engine over SSH, and how to fix it."""
+    parts = urllib.parse.urlsplit(url)
+    addr = parts.hostname or "?"
+    port = f" -p {parts.port}" if parts.port else ""
+    who = f"host {host.key!r} ({url})"
+    names = {type(e).__name__ for e in _chain(exc)}
+    text = " ".join(str(e) for e in _chain(exc))
+    if "BadHostKeyException" in names or "does not match" in text:
+        return (f"{who}: its SSH host key has CHANGED since it was recorded in known_hosts; "
+                "if the host was rebuilt, remove the old key with `ssh-keygen -R "
+                f"{addr}` and add the new one after checking it (`ssh-keyscan{port} {addr}`)")
+    if "not found in known_hosts" in text:
+        return (f"{who}: its SSH host key is unknown; dnetlab never accepts a key silently: "
+                f"check it and add it with `ssh-keyscan{port} {addr} >> ~/.ssh/known_hosts` "
+                f"(or connect once with `ssh{port} {parts.username or 'root'}@{addr}`)")
+    if "AuthenticationException" in names or "Authentication failed" in text:
+        return (f"{who}: the SSH login was refused; dnetlab uses your SSH keys and agent: "
+                f"check `ssh{port} {parts.username or 'root'}@{addr} docker version` works")
+    if ("NoValidConnectionsError" in names or "timed out" in text or "Unable to connect" in text
+            or "No route to host" in text or "Connection refused" in text):
+        return (f"{who}: cannot open an SSH connection ({_reason(exc)}); is the host up and "
+                "sshd running?")
+    return (f"{who}: connected over SSH but the Docker engine did not answer ({_reason(exc)}); "
+            "the SSH transport runs `docker system dial-stdio` on the host: is the docker "
+            "CLI installed there and dockerd running?")
 
 
 def _reason(exc: BaseException) -> str:
