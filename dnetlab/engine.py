@@ -215,14 +215,17 @@ class Engine:
 
     # -- observation ---------------------------------------------------------------------
     def swarm_info(self) -> SwarmInfo:
-        raw = self._list("swarm state", "/info", lambda: self.api.info()).get("Swarm") or {}
+        info = self._list("swarm state", "/info", lambda: self.api.info())
+        raw = info.get("Swarm") or {}
         cluster = raw.get("Cluster") or {}
+        drivers = tuple((info.get("Plugins") or {}).get("Network") or ())
         return SwarmInfo(
             state=raw.get("LocalNodeState") or "inactive", node_id=raw.get("NodeID") or "",
             node_addr=raw.get("NodeAddr") or "", is_manager=bool(raw.get("ControlAvailable")),
             cluster_id=cluster.get("ID") or "",
             labels=tuple(((cluster.get("Spec") or {}).get("Labels") or {}).items()),
             manager_addrs=tuple(m.get("Addr", "") for m in raw.get("RemoteManagers") or ()),
+            network_drivers=drivers,
         )
 
     def swarm_init(self, advertise_addr: str | None, swarm_labels: dict[str, str]) -> None:

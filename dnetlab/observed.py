@@ -67,6 +67,7 @@ class SwarmInfo:
     cluster_id: str = ""  # known on managers only
     labels: Pairs = ()  # the cluster's labels; managers only
     manager_addrs: tuple[str, ...] = ()  # host:port of the managers it knows
+    network_drivers: tuple[str, ...] = ()  # what the engine says it can create
 
     @property
     def active(self) -> bool:

@@ -67,8 +67,6 @@ def conflicts(lab: str, hosts: tuple[Host, ...], observed: Mapping[str, HostObse
             f"{lo.swarm.cluster_id[:12] or 'unknown'}) that lab {lab} did not create; dnetlab "
             "never changes a swarm that was there before: leave it (docker swarm leave) or "
             "take `swarm:` off the hosts")
-    if lead.swarm == "manager" and advertise_addr(lead) is None and lo.swarm.state == "inactive":
-        pass  # Docker picks the address itself when the engine has one interface
     for h in hosts:
         if h is lead or h.swarm is None:
             continue
@@ -81,6 +79,8 @@ def conflicts(lab: str, hosts: tuple[Host, ...], observed: Mapping[str, HostObse
                 f"host {h.key} is already in a swarm that is not lab {lab}'s; dnetlab never "
                 "changes a swarm that was there before: leave it (docker swarm leave) first")
     for h in hosts:
-        if h.swarm is None and observed[h.key].swarm.active:
-            continue  # a host outside the lab's swarm may be in any swarm it likes
+        drivers = observed[h.key].swarm.network_drivers
+        if h.swarm is not None and drivers and "overlay" not in drivers:
+            problems.append(f"host {h.key}: its engine offers no overlay driver (it has "
+                            f"{', '.join(drivers)}); overlays need VXLAN in the host's kernel")
     return problems
