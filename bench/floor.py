@@ -1,13 +1,16 @@
 """The floor for `dnetlab up`/`down`: the same networks and containers made and removed
-straight through the Docker SDK, with no reading, planning or records.
+straight through the Docker SDK, with no reading, planning or records; and the floor for
+`dnetlab verify`: the same pings, one exec each, straight through the SDK.
 
-Used in process by bench/lab_bench.py, and as a script so that, like the dnetlab CLI, it
-pays for the interpreter start and `import docker`:
+Used in process by bench/lab_bench.py and bench/verify_bench.py, and as a script so that,
+like the dnetlab CLI, it pays for the interpreter start and `import docker`:
 
-    python bench/floor.py up|down SPEC.json [WORKERS]
+    python bench/floor.py up|down|ping SPEC.json [WORKERS]
 
-SPEC.json: {"labels": {...}, "networks": [{"name", "subnet", "gateway"}],
-            "containers": [{"name", "key", "network", "ipv4"}]}
+SPEC.json for up/down: {"labels": {...}, "networks": [{"name", "subnet", "gateway"}],
+                        "containers": [{"name", "key", "network", "ipv4"}]}
+SPEC.json for ping: {"count": N, "pings": [{"container", "address"}]}; every ping must
+exit 0 (else the script fails naming them).
 
 As dnetlab does, the script keeps paramiko out of `import docker` (the SDK imports it
 whether or not SSH is used: about 0.1 s), so the floor is the leanest the SDK allows.
@@ -75,6 +78,32 @@ def down(api: Any, spec: dict[str, Any], workers: int = WORKERS) -> None:
     _pool(lambda n: api.remove_network(n["name"]), spec["networks"], workers)
 
 
+def ping_argv(count: int, address: str) -> list[str]:
+    """dnetlab's ping command line (dnetlab/verify/commands.py), as an argv: no shell."""
+    return ["ping", "-c", str(count), "-A", "-W", "1", "-w", str(count + 2), address]
+
+
+def ping(api: Any, spec: dict[str, Any], workers: int = WORKERS) -> int:
+    """One exec per ping (create, start and read its output, inspect for the exit code);
+    raises unless every ping exited 0. Returns the number of execs."""
+    count = int(spec["count"])
+    failed: list[str] = []
+
+    def one(p: dict[str, Any]) -> None:
+        ex = api.exec_create(p["container"], ping_argv(count, p["address"]),
+                             stdout=True, stderr=True)
+        api.exec_start(ex["Id"], demux=False)
+        code = api.exec_inspect(ex["Id"]).get("ExitCode")
+        if code != 0:
+            failed.append(f"{p['container']} -> {p['address']}: exit {code}")
+
+    _pool(one, spec["pings"], workers)
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(spec['pings'])} pings failed: "
+                           + "; ".join(sorted(failed)[:5]))
+    return len(spec["pings"])
+
+
 def main() -> None:
     action, path = sys.argv[1], sys.argv[2]
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else WORKERS
@@ -82,7 +111,7 @@ def main() -> None:
         spec = json.load(fh)
     api = client()
     try:
-        {"up": up, "down": down}[action](api, spec, workers)
+        {"up": up, "down": down, "ping": ping}[action](api, spec, workers)
     finally:
         api.close()
 

@@ -107,8 +107,9 @@ def scale_scenario(containers: int = 200, networks: int = 4) -> str:
 # -- engine housekeeping (never timed) ---------------------------------------------------
 
 class Engine:
-    def __init__(self) -> None:
+    def __init__(self, owned: list[str] | None = None) -> None:
         self.api = floor.client()
+        self.owned = OWNED if owned is None else owned  # labels of what clean() removes
 
     def _containers(self, label: str, running: bool = False) -> list[dict[str, Any]]:
         return list(self.api.containers(all=not running, filters={"label": label}))
@@ -117,24 +118,25 @@ class Engine:
         return list(self.api.networks(filters={"label": label}))
 
     def clean(self, wait_s: float = 60.0) -> None:
-        """Remove everything the bench labs own; nothing else. Objects may vanish meanwhile
-        (a concurrent `make engine` clears every `dnetlab.scenario` label): not an error."""
+        """Remove everything labelled as in `owned`; nothing else. Objects may vanish
+        meanwhile (a concurrent `make engine` clears every `dnetlab.scenario` label): not an
+        error."""
         docker = floor.import_docker()
         deadline = time.monotonic() + wait_s
         while True:
             left = 0
-            for label in OWNED:
+            for label in self.owned:
                 for c in self._containers(label):
                     left += 1
                     with suppress(docker.errors.NotFound, docker.errors.APIError):
                         self.api.remove_container(c["Id"], force=True)
-            for label in OWNED:
+            for label in self.owned:
                 for n in self._networks(label):
                     left += 1
                     with suppress(docker.errors.NotFound, docker.errors.APIError):
                         self.api.remove_network(n["Id"])
             if not left or not any(self._containers(lb) or self._networks(lb)
-                                   for lb in OWNED):
+                                   for lb in self.owned):
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError("bench objects could not be removed; see `docker ps -a "

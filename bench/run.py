@@ -94,7 +94,14 @@ def main() -> None:
     parser.add_argument("--lab-rounds", type=int, default=3,
                         help="rounds of the up/down measures against the engine (issue 3)")
     parser.add_argument("--no-lab", action="store_true", help="skip the issue-3 measures")
+    parser.add_argument("--verify-rounds", type=int, default=5,
+                        help="rounds of the verify measures against the engine (issue 4)")
+    parser.add_argument("--no-verify", action="store_true", help="skip the issue-4 measures")
+    parser.add_argument("--no-multihost", action="store_true",
+                        help="skip the issue-5 measures (the test bed's hosts)")
     args = parser.parse_args()
+    if args.verify_rounds < 3:
+        parser.error("--verify-rounds: at least 3 (the figures are medians)")
     results: dict[str, float] = {}
     results.update(bench_startup(args.rounds))
     results.update(bench_validate(max(3, args.rounds // 3)))
@@ -108,11 +115,21 @@ def main() -> None:
         print(f"reconcile on one host: {args.lab_rounds} round(s) of every side")
         results.update(lab_bench.run(args.lab_rounds))
         targets.update(lab_bench.TARGETS)
+    if not args.no_verify:
+        import verify_bench
+
+        print(f"verify in one lab: {args.verify_rounds} round(s) of every side")
+        results.update(verify_bench.run(args.verify_rounds))
+        targets.update(verify_bench.TARGETS)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     previous.update({k: round(v, 4) for k, v in results.items()})
     RESULTS.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
     _print(results, targets)
     print(f"wrote {RESULTS.relative_to(ROOT)}")
+    if not args.no_multihost:
+        import multihost_bench
+
+        multihost_bench.main(RESULTS)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -164,6 +165,7 @@ class Engine:
             else:
                 api = docker.APIClient(base_url=url, version="auto", timeout=timeout,
                                        use_ssh_client=False)
+                _one_ssh_pool(api)
         except Exception as exc:
             if url.startswith("ssh://"):
                 raise EnvironmentFailure(_ssh_failure(host, url, exc)) from exc
@@ -447,6 +449,38 @@ class Engine:
                 with suppress(Exception):
                     self.api.remove_network(net_id)
 
+    def _exec_via_file(self, container: str, script: str, user: str) -> ExecResult:
+        """An exec that reuses the host's SSH channels.
+
+        Attaching to an exec hijacks its HTTP connection, so over SSH every attached exec
+        costs a new channel (a login shell and a remote `docker system dial-stdio`). Here
+        the exec runs detached with its output in a file in the container, and plain
+        requests on the pooled channel poll for its end and fetch the file.
+        """
+        import uuid
+
+        path = f"/tmp/.dnetlab-exec-{uuid.uuid4().hex[:12]}"
+        # the output of the previous batch was read already: removing it here saves an
+        # exec (one batch runs in a container at a time)
+        wrapped = f"rm -f /tmp/.dnetlab-exec-*; ( {script}\n) >{path} 2>&1"
+        api = self.api
+        with _translated(f"host {self.host.key}: exec in {container}"):
+            ex = api.exec_create(container, ["sh", "-c", wrapped], stdout=False, stderr=False,
+                                 user=user)
+            api.exec_start(ex["Id"], detach=True)
+            deadline = time.monotonic() + self.timeout * 10
+            pause = _EXEC_POLL_S / 5
+            while True:
+                time.sleep(pause)
+                info = api.exec_inspect(ex["Id"])
+                if not info.get("Running") or time.monotonic() > deadline:
+                    break
+                pause = min(pause * 2, _EXEC_POLL_S)
+            chunks, _ = api.get_archive(container, path)
+            output = _read_archive(chunks)
+        code = info.get("ExitCode")
+        return ExecResult(int(code) if code is not None else -1, output)
+
     # -- images between hosts -------------------------------------------------------------
     def save_image(self, ref: str) -> Iterator[bytes]:
         with _translated(f"host {self.host.key}: saving image {ref}"):
@@ -462,12 +496,46 @@ class Engine:
 
     # -- exec ----------------------------------------------------------------------------
     def exec(self, container: str, argv: list[str], *, user: str = "") -> ExecResult:
+        if self.url.startswith("ssh://") and argv[:2] == ["sh", "-c"]:
+            return self._exec_via_file(container, argv[2], user)
         with _translated(f"host {self.host.key}: exec in {container}"):
             ex = self.api.exec_create(container, argv, stdout=True, stderr=True, user=user)
             out = self.api.exec_start(ex["Id"], demux=False)
             code = self.api.exec_inspect(ex["Id"]).get("ExitCode")
         text = out.decode(errors="replace") if isinstance(out, bytes) else str(out or "")
         return ExecResult(int(code) if code is not None else -1, text)
+
+
+_EXEC_POLL_S = 0.05
+
+
+def _read_archive(chunks: Iterable[bytes]) -> str:
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
+        member = tar.next()
+        handle = tar.extractfile(member) if member is not None else None
+        return handle.read().decode(errors="replace") if handle is not None else ""
+
+
+def _one_ssh_pool(api: Any) -> None:
+    """Reuse SSH channels across requests.
+
+    docker-py keys its SSH connection pools by the full request URL (docker/docker-py#2966),
+    so nearly every request (each exec is three URLs) opens a new channel: a new session,
+    the user's login shell, a remote `docker system dial-stdio`, about 120 ms here. One
+    pool per host keeps the channels and reuses them.
+    """
+    adapter = getattr(api, "_custom_adapter", None)
+    if adapter is None or not hasattr(adapter, "pools") or not hasattr(adapter, "ssh_client"):
+        return
+    by_url = adapter.get_connection
+
+    def per_host(url: str, proxies: Any = None) -> Any:
+        return by_url("ssh-host", proxies)
+
+    adapter.get_connection = per_host
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

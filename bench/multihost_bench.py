@@ -1,0 +1,615 @@
+"""Issue 5: multi-host. A lab of 30 busybox containers spread over the 3 hosts of the
+project's test bed (h1 manager, h2 and h3 workers, ssh://root@10.99.0.I) on one overlay,
+with 30 ping probes from each container to one on another host: `up` (swarm formed, the
+overlay, 30 containers), the no-op `up`, `verify` and `down` (swarm dissolved), as the CLI
+runs them, medians over rounds; the SSH channels each phase opens (in process); and
+`verify` of the same 30 probes in a one-host lab on the local engine, for the ratio
+remote / local.
+
+Run by `bench/run.py` (skip with `--no-multihost`), or alone:
+`.venv/bin/python bench/multihost_bench.py [--rounds N]`.
+
+Clean-up discipline: on the test hosts only objects labelled `dnetlab.scenario=bench-mh`
+are removed, any swarm is left (the bed is the project's own), and busybox is removed
+once at the start so that the first `up` copies it (measured apart); the bench stops
+before changing anything when a host runs containers that are not the bench's. Locally
+only objects labelled `dnetlab.scenario=bench-mh-local` are removed. Both before and
+after, even when a step fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+TESTBED = ROOT / "scripts" / "testbed.sh"
+HOSTS_JSON = ROOT / ".testbed" / "hosts.json"
+LOCK = Path("/run/lock/dnetlab-bench-multihost.lock")
+VENV_BIN = Path(sys.executable).parent
+DNETLAB = str(VENV_BIN / "dnetlab")
+
+LAB, LOCAL_LAB = "bench-mh", "bench-mh-local"
+LABEL, LOCAL_LABEL = f"dnetlab.scenario={LAB}", f"dnetlab.scenario={LOCAL_LAB}"
+N_HOSTS, PER_HOST = 3, 10
+N = N_HOSTS * PER_HOST
+COUNT = 1  # echoes per ping: the cost measured is dnetlab's, not ICMP's
+WITHIN = 10  # a probe failing at first may pass on a later round (none did here)
+WORKERS = 8  # == dnetlab.lab.DEFAULT_WORKERS, checked in run()
+TIMEOUT = 300  # seconds, any one CLI step
+TARGETS = {"remote_verify_vs_local": ("<=", 2.0)}
+
+
+# -- the two labs ------------------------------------------------------------------------
+
+def _key(h: int, j: int) -> str:
+    return f"h{h}c{j}"
+
+
+def _ip(prefix: str, h: int, j: int) -> str:
+    return f"{prefix}.{10 * h + j}"  # h1c0 .10 .. h3c9 .39
+
+
+def _probes() -> list[str]:
+    """Container j of host h pings container j of the next host round the ring."""
+    return [f"  - {{type: ping, from: {_key(h, j)}, to: {_key(h % N_HOSTS + 1, j)}, "
+            f"count: {COUNT}, within: {WITHIN}}}"
+            for h in range(1, N_HOSTS + 1) for j in range(PER_HOST)]
+
+
+def lab_scenario(addresses: list[str]) -> str:
+    manager = addresses[0]
+    lines = ["version: 1", f"name: {LAB}", "hosts:",
+             f"  h1: {{engine: 'ssh://root@{manager}', swarm: manager, "
+             f"advertise_addr: {manager}}}"]
+    lines += [f"  h{h}: {{engine: 'ssh://root@{addresses[h - 1]}', swarm: worker}}"
+              for h in range(2, N_HOSTS + 1)]
+    lines += ["networks:",
+              "  ovl: {driver: overlay, subnet: 10.243.0.0/24, gateway: 10.243.0.1, "
+              "attachable: true}",
+              "containers:"]
+    lines += [f"  {_key(h, j)}: {{host: h{h}, image: busybox, command: sleep infinity, "
+              f"networks: {{ovl: {{ipv4: {_ip('10.243.0', h, j)}}}}}}}"
+              for h in range(1, N_HOSTS + 1) for j in range(PER_HOST)]
+    return "\n".join([*lines, "probes:", *_probes()]) + "\n"
+
+
+def local_scenario() -> str:
+    """The same 30 containers and probes on one bridge of the local engine."""
+    lines = ["version: 1", f"name: {LOCAL_LAB}", "networks:",
+             "  net: {subnet: 10.244.0.0/24, gateway: 10.244.0.1}", "containers:"]
+    lines += [f"  {_key(h, j)}: {{image: busybox, command: sleep infinity, "
+              f"networks: {{net: {{ipv4: {_ip('10.244.0', h, j)}}}}}}}"
+              for h in range(1, N_HOSTS + 1) for j in range(PER_HOST)]
+    return "\n".join([*lines, "probes:", *_probes()]) + "\n"
+
+
+# -- housekeeping on the test hosts and the local engine (never timed) -------------------
+
+def _docker() -> Any:
+    import docker  # with paramiko: the SDK's SSH transport is what ChannelCounter counts
+
+    return docker
+
+
+class Bed:
+    """The test hosts, read and cleaned through their local sockets (not over SSH)."""
+
+    def __init__(self) -> None:
+        subprocess.run(["bash", str(TESTBED), "up", str(N_HOSTS)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+        self.hosts = list(json.loads(HOSTS_JSON.read_text())["hosts"])
+        if len(self.hosts) != N_HOSTS:
+            raise RuntimeError(f"{HOSTS_JSON}: {len(self.hosts)} hosts, not {N_HOSTS}")
+        docker = _docker()
+        self.errors = docker.errors
+        self.api = [docker.APIClient(base_url=f"unix://{h['socket']}", version="auto",
+                                     timeout=60) for h in self.hosts]
+        self.baseline: list[set[str]] = []  # network names of each host once reset
+
+    @property
+    def addresses(self) -> list[str]:
+        return [str(h["address"]) for h in self.hosts]
+
+    def foreign(self) -> list[str]:
+        """Containers on the hosts that are not the bench's."""
+        return [f"{h['name']}:{c['Names'][0].lstrip('/')}"
+                for h, api in zip(self.hosts, self.api, strict=True)
+                for c in api.containers(all=True)
+                if (c.get("Labels") or {}).get("dnetlab.scenario") != LAB]
+
+    def reset(self, images: bool) -> None:
+        """No bench-mh object and no swarm on any host (and no busybox with `images`)."""
+        for h, api in zip(self.hosts, self.api, strict=True):
+            for c in api.containers(all=True, filters={"label": LABEL}):
+                with suppress(self.errors.NotFound):
+                    api.remove_container(c["Id"], force=True)
+            if api.info()["Swarm"]["LocalNodeState"] != "inactive":
+                with suppress(self.errors.APIError):
+                    api.leave_swarm(force=True)
+            for n in api.networks(filters={"label": LABEL}):
+                with suppress(self.errors.APIError):
+                    api.remove_network(n["Id"])
+            for n in api.networks(names=["docker_gwbridge"]):
+                if n["Name"] == "docker_gwbridge":  # what the swarm left; dnetlab's down
+                    with suppress(self.errors.APIError):  # removes it too
+                        api.remove_network(n["Id"])
+            if images and api.images(name="busybox"):
+                api.remove_image("busybox:latest")
+            left = self.state(api)
+            if left["containers"] or left["networks"] or left["swarm"] != "inactive":
+                raise RuntimeError(f"{h['name']}: bench objects or a swarm are left: {left}")
+
+    def state(self, api: Any) -> dict[str, Any]:
+        return {"containers": len(api.containers(all=True, filters={"label": LABEL})),
+                "running": len(api.containers(filters={"label": LABEL})),
+                "networks": len(api.networks(filters={"label": LABEL})),
+                "swarm": api.info()["Swarm"]["LocalNodeState"],
+                "names": {n["Name"] for n in api.networks()}}
+
+    def expect_up(self, what: str) -> None:
+        for n, (h, api) in enumerate(zip(self.hosts, self.api, strict=True)):
+            s = self.state(api)
+            ok = (s["running"] == s["containers"] == PER_HOST and s["swarm"] == "active"
+                  and (n > 0 or s["networks"] == 1))  # the overlay shows on the manager
+            if not ok:
+                raise RuntimeError(f"{what}: {h['name']} has {s['running']} of {PER_HOST} "
+                                   f"containers running, {s['networks']} networks, swarm "
+                                   f"{s['swarm']}")
+
+    def expect_down(self, what: str) -> None:
+        for h, api, base in zip(self.hosts, self.api, self.baseline, strict=True):
+            s = self.state(api)
+            if s["containers"] or s["networks"] or s["swarm"] != "inactive" or (
+                    s["names"] != base):
+                raise RuntimeError(f"{what}: {h['name']} is not as before the lab: {s}, "
+                                   f"networks before {sorted(base)}")
+
+    def dirty(self) -> bool:
+        return any(s["containers"] or s["networks"] or s["swarm"] != "inactive"
+                   for s in map(self.state, self.api))
+
+    def has_image(self) -> list[bool]:
+        return [bool(api.images(name="busybox")) for api in self.api]
+
+    def close(self) -> None:
+        for api in self.api:
+            api.close()
+
+
+class Local:
+    def __init__(self) -> None:
+        docker = _docker()
+        self.errors = docker.errors
+        self.api = docker.APIClient(base_url="unix:///var/run/docker.sock", version="auto",
+                                    timeout=60)
+        if not self.api.images(name="busybox"):
+            raise RuntimeError("busybox is not on the local engine: run `make engine`")
+
+    def clean(self) -> None:
+        for c in self.api.containers(all=True, filters={"label": LOCAL_LABEL}):
+            with suppress(self.errors.NotFound):
+                self.api.remove_container(c["Id"], force=True)
+        for n in self.api.networks(filters={"label": LOCAL_LABEL}):
+            with suppress(self.errors.NotFound):
+                self.api.remove_network(n["Id"])
+
+    def count(self) -> int:
+        flt = {"label": LOCAL_LABEL}
+        return len(self.api.containers(all=True, filters=flt)) + len(
+            self.api.networks(filters=flt))
+
+
+# -- measuring ---------------------------------------------------------------------------
+
+def _run(cmd: list[str], cwd: Path) -> tuple[float, str, str]:
+    """Seconds from spawn to exit, stdout, stderr."""
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n"
+                           f"{(proc.stdout + proc.stderr)[-3000:]}")
+    return elapsed, proc.stdout, proc.stderr
+
+
+def _passed(results: list[dict[str, Any]], what: str) -> int:
+    """All N probes passed; returns the most attempts one of them took."""
+    bad = [r for r in results if r["status"] != "passed"]
+    if len(results) != N or bad:
+        raise RuntimeError(f"{what}: {len(results)} probes, not passed: {bad[:3]}")
+    return max(int(r.get("attempts") or 1) for r in results)
+
+
+class ChannelCounter:
+    """Counts SSH channels (paramiko.Transport.open_channel: one per engine connection,
+    each running `docker system dial-stdio` on the host) and SSH connections
+    (paramiko.SSHClient.connect) opened in this process while installed."""
+
+    def __init__(self) -> None:
+        import paramiko
+
+        self.paramiko: Any = paramiko  # patched in place while installed
+        self.channels = self.connections = 0
+        self._lock = threading.Lock()
+        self._saved = (self.paramiko.Transport.open_channel, self.paramiko.SSHClient.connect)
+
+    def _bump(self, what: str) -> None:
+        with self._lock:
+            setattr(self, what, getattr(self, what) + 1)
+
+    @contextmanager
+    def installed(self) -> Iterator[ChannelCounter]:
+        open_channel, connect = self._saved
+        counter = self
+
+        def counted_channel(transport: Any, *args: Any, **kwargs: Any) -> Any:
+            counter._bump("channels")
+            return open_channel(transport, *args, **kwargs)
+
+        def counted_connect(client: Any, *args: Any, **kwargs: Any) -> Any:
+            counter._bump("connections")
+            return connect(client, *args, **kwargs)
+
+        self.paramiko.Transport.open_channel = counted_channel
+        self.paramiko.SSHClient.connect = counted_connect
+        try:
+            yield self
+        finally:
+            self.paramiko.Transport.open_channel, self.paramiko.SSHClient.connect = self._saved
+
+    def reset(self) -> tuple[int, int]:
+        with self._lock:
+            got = (self.channels, self.connections)
+            self.channels = self.connections = 0
+        return got
+
+
+class Bench:
+    def __init__(self, work: Path, bed: Bed, local: Local, log: Callable[[str], None]) -> None:
+        self.work, self.bed, self.local, self.log = work, bed, local, log
+        self.lab_file = work / "bench-mh.yaml"
+        self.lab_file.write_text(lab_scenario(bed.addresses))
+        self.local_dir = work / "local"
+        self.local_dir.mkdir()
+        self.local_file = self.local_dir / "bench-mh-local.yaml"
+        self.local_file.write_text(local_scenario())
+        self.samples: dict[str, list[float]] = {}
+        self.out: dict[str, float] = {}
+        self.retried = 0  # verify runs where a probe needed a second round
+
+    def add(self, key: str, seconds: float) -> None:
+        self.samples.setdefault(key, []).append(seconds)
+
+    # -- CLI (the timed figures) ---------------------------------------------------------
+    def cli(self, *args: str, cwd: Path | None = None) -> tuple[float, str, str]:
+        return _run([DNETLAB, *args], cwd or self.work)
+
+    def cli_verify(self, cwd: Path, key: str) -> None:
+        seconds, out, _ = self.cli("verify", "--format", "json", cwd=cwd)
+        if _passed(json.loads(out)["probes"], key) > 1:
+            self.retried += 1
+        self.add(key, seconds)
+
+    def first_up(self) -> None:
+        if any(self.bed.has_image()):
+            raise RuntimeError("a test host still has busybox before the first up")
+        seconds, _, err = self.cli("up", str(self.lab_file))
+        if "copying image busybox" not in err:
+            raise RuntimeError(f"the first up did not copy busybox:\n{err[-2000:]}")
+        self.bed.expect_up("first dnetlab up")
+        self.out["mh_first_up_s"] = seconds
+        self.log(f"  first up (swarm, busybox copied to {N_HOSTS} hosts, {N} containers) "
+                 f"{seconds:.2f} s")
+
+    def round(self, r: int) -> None:
+        """Round 0 only takes the first up's lab down; the others run every phase."""
+        if r:
+            self.add("mh_up_s", self.cli("up", str(self.lab_file))[0])
+            self.bed.expect_up("dnetlab up")
+            self.add("mh_noop_up_s", self.cli("up", str(self.lab_file))[0])
+            sides = [(self.work, "mh_verify_s"), (self.local_dir, "local_verify_s")]
+            for cwd, key in sides[r % 2:] + sides[:r % 2]:  # back to back, order rotating
+                self.cli_verify(cwd, key)
+            self.bed.expect_up("dnetlab verify")  # no helper left, nothing changed
+        self.add("mh_down_s", self.cli("down")[0])
+        self.bed.expect_down("dnetlab down")
+        self.log(f"  round {r}: " + ", ".join(f"{k} {v[-1]:.2f}"
+                                             for k, v in self.samples.items()))
+
+    # -- in process, once per phase: SSH channels ----------------------------------------
+    def in_process(self) -> None:
+        from dnetlab.lab import down, hosts_for, up, verify
+        from dnetlab.scenario import load
+
+        path, root = str(self.lab_file), self.work
+        counter = ChannelCounter()
+
+        def bring_up() -> Any:
+            result = up(load(path), workers=WORKERS, record_root=root)
+            if result.applied is not None and not result.applied.ok:
+                raise RuntimeError(f"dnetlab.lab.up failed: {result.applied.failed[:3]}")
+            return result
+
+        def take_down() -> Any:
+            sc = load(path).scenario
+            result = down(sc.name, hosts_for(sc.name, sc, root), workers=WORKERS,
+                          record_root=root)
+            if result.applied is not None and not result.applied.ok:
+                raise RuntimeError(f"dnetlab.lab.down failed: {result.applied.failed[:3]}")
+            return result
+
+        def check_verify() -> Any:
+            run = verify(load(path).scenario, workers=WORKERS)
+            _passed([{"status": r.status, "attempts": r.attempts}
+                     for r in run.report.results], "dnetlab.lab.verify")
+            return run
+
+        phases: list[tuple[str, Callable[[], Any], Callable[[Any], None]]] = [
+            ("up", bring_up, lambda res: self.bed.expect_up("dnetlab.lab.up")),
+            ("noop_up", bring_up, lambda res: self._is_noop(res)),
+            ("verify", check_verify, lambda run: self.out.update(
+                mh_verify_execs=float(run.execs))),
+            ("down", take_down, lambda res: self.bed.expect_down("dnetlab.lab.down")),
+        ]
+        with counter.installed():
+            for name, fn, check in phases:
+                counter.reset()
+                started = time.perf_counter()
+                result = fn()
+                seconds = time.perf_counter() - started
+                channels, connections = counter.reset()
+                check(result)
+                self.out[f"mh_{name}_in_process_s"] = seconds
+                self.out[f"ssh_channels_{name}"] = float(channels)
+                self.out[f"ssh_connections_{name}"] = float(connections)
+                self.log(f"  in process {name:8} {seconds:6.2f} s  {channels:4} SSH channels "
+                         f"over {connections} connections")
+
+        from dnetlab.lab import verify as lab_verify
+
+        sc = load(str(self.local_file)).scenario
+        started = time.perf_counter()
+        run = lab_verify(sc, workers=WORKERS)
+        self.out["local_verify_in_process_s"] = time.perf_counter() - started
+        _passed([{"status": r.status, "attempts": r.attempts} for r in run.report.results],
+                "dnetlab.lab.verify (local)")
+
+    @staticmethod
+    def _is_noop(result: Any) -> None:
+        if result.applied is not None:
+            raise RuntimeError(f"the second up changed {len(result.plan.ops)} thing(s)")
+
+    # -- where a remote verify's time goes ---------------------------------------------
+    def diagnose(self) -> None:
+        """What one engine request costs over SSH, on a new channel and on a reused one,
+        and what an SSH session alone costs (sshd, the login shell): read-only GETs."""
+        import paramiko
+
+        from dnetlab.engine import Engine
+        from dnetlab.model import Host
+
+        engines = [Engine.open(Host(f"h{n + 1}", f"ssh://root@{a}"))
+                   for n, a in enumerate(self.bed.addresses)]
+        try:
+            api = engines[0].api
+            seq = iter(range(10_000, 20_000))
+
+            def get(n: int, eng: Any = api) -> float:
+                # The SDK keeps a pool of connections per distinct URL: a new `limit`
+                # is a new URL, hence a new channel and a new `docker system dial-stdio`.
+                started = time.perf_counter()
+                eng._result(eng._get(eng._url("/containers/json"), params={"limit": n}),
+                            True)
+                return time.perf_counter() - started
+
+            fresh = [get(next(seq)) for _ in range(10)]
+            get(1)
+            reused = [get(1) for _ in range(10)]
+            apis = [e.api for e in engines]
+            jobs = [(next(seq), apis[i % N_HOSTS]) for i in range(24)]
+            started = time.perf_counter()
+            with ThreadPoolExecutor(WORKERS) as pool:
+                list(pool.map(lambda job: get(*job), jobs))
+            per_s = len(jobs) / (time.perf_counter() - started)
+        finally:
+            for e in engines:
+                e.close()
+        client = paramiko.SSHClient()
+        client.load_system_host_keys()
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        client.connect(self.bed.addresses[0], username="root")
+        try:
+            transport = client.get_transport()
+            assert transport is not None
+
+            def session() -> float:
+                started = time.perf_counter()
+                ch = transport.open_session()
+                ch.exec_command("true")
+                ch.recv_exit_status()
+                ch.close()
+                return time.perf_counter() - started
+
+            sessions = [session() for _ in range(10)]
+        finally:
+            client.close()
+        self.out.update({
+            "ssh_request_new_channel_s": statistics.median(fresh),
+            "ssh_request_reused_s": statistics.median(reused),
+            "ssh_new_channel_requests_per_s": per_s,
+            "ssh_session_true_s": statistics.median(sessions),
+        })
+        rc = self._login_rc()
+        if rc is not None:
+            self.out["login_shell_rc_s"] = rc
+
+    @staticmethod
+    def _login_rc() -> float | None:
+        """sshd runs every channel's command with the user's login shell, and Debian's bash
+        then reads ~/.bashrc: what that costs (the test hosts share this machine's /root)."""
+        import pwd
+
+        shell = pwd.getpwuid(os.getuid()).pw_shell
+        rc = Path.home() / ".bashrc"
+        if not shell.endswith("bash") or not rc.exists():
+            return None
+        samples = []
+        for _ in range(10):
+            started = time.perf_counter()
+            subprocess.run([shell, "-c", f". {rc}; true"], cwd=Path.home(), timeout=30,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            samples.append(time.perf_counter() - started)
+        return statistics.median(samples)
+
+
+@contextmanager
+def _one_at_a_time(log: Callable[[str], None], wait_s: float = 900.0) -> Iterator[None]:
+    """Two multi-host benches at once would reset each other's hosts: the second waits."""
+    import fcntl
+
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with LOCK.open("a") as f:
+        deadline = time.monotonic() + wait_s
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"another multi-host bench holds {LOCK}") from None
+                if not waiting:
+                    log(f"  waiting for another multi-host bench ({LOCK})")
+                    waiting = True
+                time.sleep(1.0)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def run(rounds: int = 3, log: Callable[[str], None] = print) -> dict[str, float]:
+    with _one_at_a_time(log):
+        return _run_locked(rounds, log)
+
+
+def _run_locked(rounds: int, log: Callable[[str], None]) -> dict[str, float]:
+    from dnetlab.lab import DEFAULT_WORKERS
+
+    if DEFAULT_WORKERS != WORKERS:
+        raise RuntimeError(f"dnetlab's default workers is now {DEFAULT_WORKERS}; set "
+                           "bench/multihost_bench.py WORKERS to match")
+    bed, local = Bed(), Local()
+    load = [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory(prefix="dnetlab-bench-mh-") as tmp:
+        bench = Bench(Path(tmp), bed, local, log)
+        try:
+            foreign = bed.foreign()
+            if foreign:
+                raise RuntimeError("the test hosts run containers that are not the bench's "
+                                   f"({', '.join(foreign[:5])}): the multi-host bench needs "
+                                   "the bed to itself; run it when no test runs")
+            bed.reset(images=True)
+            bed.baseline = [bed.state(api)["names"] for api in bed.api]
+            local.clean()
+            started = time.perf_counter()
+            bench.cli("up", str(bench.local_file), cwd=bench.local_dir)  # not timed
+            log(f"  local lab of {N} up in {time.perf_counter() - started:.1f} s (not timed)")
+            bench.first_up()
+            for r in range(rounds + 1):
+                bench.round(r)
+                load.append(os.getloadavg()[0])
+            bench.in_process()
+            bench.diagnose()
+            load.append(os.getloadavg()[0])
+        finally:
+            try:
+                if bed.dirty():  # what a failed step left; then by label
+                    with suppress(Exception):
+                        _run([DNETLAB, "down"], bench.work)
+                with suppress(Exception):
+                    _run([DNETLAB, "down"], bench.local_dir)
+                bed.reset(images=False)
+                local.clean()
+                if local.count():
+                    raise RuntimeError(f"objects labelled {LOCAL_LABEL} are left locally")
+            finally:
+                bed.close()
+                local.api.close()
+                shutil.rmtree(Path(tmp) / ".dnetlab", ignore_errors=True)
+    out = dict(bench.out)
+    for key, v in sorted(bench.samples.items()):
+        out[key] = statistics.median(v)
+        log(f"  {key:24} median {out[key]:7.3f} s  [{min(v):.3f} .. {max(v):.3f}]  n={len(v)}")
+    out["remote_verify_vs_local"] = out["mh_verify_s"] / out["local_verify_s"]
+    out["mh_verify_retried_runs"] = float(bench.retried)
+    out["mh_loadavg_1m_max"] = max(load)
+    log(f"  1-minute load average during the bench: {min(load):.1f} .. {max(load):.1f}")
+    _explain(out, log)
+    return out
+
+
+def _explain(out: dict[str, float], log: Callable[[str], None]) -> None:
+    """Where a remote verify's time goes, from the figures above."""
+    ch = out["ssh_channels_verify"]
+    log(f"  verify over SSH: {out['mh_verify_execs']:.0f} execs, {ch:.0f} new SSH channels "
+        f"(each a `docker system dial-stdio` on the host); a request takes "
+        f"{1000 * out['ssh_request_reused_s']:.0f} ms on an open channel, "
+        f"{1000 * out['ssh_request_new_channel_s']:.0f} ms on a new one (an SSH session "
+        f"alone {1000 * out['ssh_session_true_s']:.0f} ms"
+        + (f", the login shell reading ~/.bashrc {1000 * out['login_shell_rc_s']:.0f} ms"
+           if "login_shell_rc_s" in out else "") + ")")
+    log(f"  new channels go at {out['ssh_new_channel_requests_per_s']:.1f}/s with "
+        f"{WORKERS} in flight: {ch:.0f} of them take ~"
+        f"{ch / out['ssh_new_channel_requests_per_s']:.1f} s; verify in process took "
+        f"{out['mh_verify_in_process_s']:.1f} s (local: "
+        f"{out['local_verify_in_process_s']:.1f} s)")
+
+
+def _print(results: dict[str, float]) -> None:
+    """As bench/run.py prints its table."""
+    print(f"{'measure':32} {'value':>10}  target")
+    for key, value in results.items():
+        op, bound = TARGETS.get(key, ("", None))
+        verdict = ""
+        if bound is not None:
+            verdict = f"{op} {bound}  {'met' if value <= bound else 'MISSED'}"
+        print(f"{key:32} {value:10.4f}  {verdict}")
+
+
+def main(results_path: Path = RESULTS, rounds: int = 3) -> dict[str, float]:
+    """Run, merge the figures into bench/results.json, print them."""
+    if rounds < 3:
+        raise ValueError("at least 3 rounds (the figures are medians)")
+    print(f"multi-host lab ({N_HOSTS} test hosts, {N} containers, {N} pings): "
+          f"{rounds} round(s)")
+    started = time.perf_counter()
+    results = run(rounds)
+    previous = json.loads(results_path.read_text()) if results_path.exists() else {}
+    previous.update({k: round(v, 4) for k, v in results.items()})
+    results_path.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
+    _print(results)
+    print(f"wrote {results_path.relative_to(ROOT)} (multi-host part: "
+          f"{time.perf_counter() - started:.0f} s)")
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (at least 3)")
+    main(rounds=parser.parse_args().rounds)
