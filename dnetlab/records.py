@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 from dnetlab import __version__
 from dnetlab.errors import UsageError
@@ -121,6 +122,17 @@ def forget(name: str, root: Path | None = None) -> None:
         (_dir(root) / f"{name}{suffix}").unlink(missing_ok=True)
 
 
+def _holder(fh: IO[str]) -> str:
+    # The holder writes itself just after taking the lock: give it that instant.
+    for _ in range(20):
+        fh.seek(0)
+        text = fh.read().strip()
+        if text:
+            return text
+        time.sleep(0.05)
+    return "another process"
+
+
 @contextmanager
 def locked(name: str, root: Path | None = None, wait_s: float = 600.0) -> Iterator[None]:
     """Hold the lab's lock; a second run waits for the first (saying so), then goes on."""
@@ -130,8 +142,7 @@ def locked(name: str, root: Path | None = None, wait_s: float = 600.0) -> Iterat
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
+            holder = _holder(fh)
             print(f"lab {name} is being changed by {holder}; waiting for it to finish",
                   file=sys.stderr, flush=True)
             deadline = time.monotonic() + wait_s
