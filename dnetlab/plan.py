@@ -256,6 +256,12 @@ class _HostReconciler:
             # A stopped container still points at a network that was removed: Docker
             # cannot start it, and cannot disconnect it from a network that is gone.
             return f"network {gone[0]} it was on was removed"
+        renewed = [a.network_key for a in spec.attachments
+                   if a.network_key in self.fresh_networks and live.endpoint(a.network_name)]
+        if renewed and live.state != "running":
+            # Likewise for a network about to be recreated: reconnecting a container that
+            # is not running leaves it pointing at the old network (seen on Docker 20.10).
+            return f"network {renewed[0]} is recreated and the container is not running"
         return None
 
     def _default_bridge(self, spec: ContainerSpec, live: LiveContainer) -> None:

@@ -1012,3 +1012,26 @@ def test_op_describe_forms() -> None:
     assert Op("disconnect", "h", "demo-web", "why", network_name="demo-lan").describe() == (
         "disconnect demo-web from demo-lan [h]: why")
     assert Op("remove-volume", "h", "dbdata", "why").describe() == "remove volume dbdata [h]: why"
+
+
+def test_a_stopped_container_on_a_recreated_network_is_recreated() -> None:
+    import dataclasses
+
+    from dnetlab.desired import desired_state
+    from dnetlab.plan import reconcile
+    from dnetlab.scenario import load_source
+    from dnetlab.source import Source
+
+    text = ("version: 1\nname: lab\nnetworks:\n  lan: {subnet: 10.12.0.0/24}\n"
+            "containers:\n  a: {image: busybox, networks: [lan]}\n"
+            "  b: {image: busybox, networks: [lan]}\n")
+    live = deploy(load_source(Source("s.yaml", text)).scenario)
+    edited = load_source(Source("s.yaml", text.replace("10.12.0.0/24", "10.13.0.0/24"))).scenario
+    o = live["local"]
+    stopped = tuple(dataclasses.replace(c, state="created") if c.name == "lab-a" else c
+                    for c in o.containers)
+    live["local"] = dataclasses.replace(o, containers=stopped)
+    lines = reconcile("lab", desired_state(edited), live).text().splitlines()
+    assert ("recreate container lab-a [local]: network lan is recreated and the container is "
+            "not running") in lines
+    assert "connect lab-b to lab-lan [local]: network lan is recreated" in lines

@@ -88,3 +88,4 @@ def test_an_engine_without_the_overlay_driver_is_refused() -> None:
     assert conflicts("lab", HOSTS, o) == [
         "host w1: its engine offers no overlay driver (it has bridge, host, null); overlays "
         "need VXLAN in the host's kernel"]
+
