@@ -169,18 +169,10 @@ class Engine:
         except Exception as exc:
             if url.startswith("ssh://"):
                 raise EnvironmentFailure(_ssh_failure(host, url, exc)) from exc
-            raise EnvironmentFailure(
-                f"host {host.key!r}: cannot reach the Docker engine at {url}: {_reason(exc)}; "
-                + ("is dockerd running? (`make engine` starts one for the tests)"
-                   if url.startswith("unix://") else "check the address and that dockerd runs")
-            ) from exc
+            raise _unreachable(host, url, exc) from exc
         # version="auto" already asked the engine for its version: no second call
         engine = cls(host, api, url)
-        if _version_tuple(engine.api_version) < MIN_API:
-            raise EnvironmentFailure(
-                f"host {host.key!r}: the engine at {url} speaks API {engine.api_version}, "
-                f"older than the {MIN_API[0]}.{MIN_API[1]} dnetlab needs (Docker 20.10 or newer)"
-            )
+        _check_api(host, url, engine.api_version)
         return engine
 
     @classmethod
@@ -189,14 +181,9 @@ class Engine:
         try:
             info = reader.get("/version")
         except (OSError, EngineError, ValueError) as exc:
-            raise EnvironmentFailure(
-                f"host {host.key!r}: cannot reach the Docker engine at {url}: {_reason(exc)}; "
-                "is dockerd running? (`make engine` starts one for the tests)") from exc
+            raise _unreachable(host, url, exc) from exc
         version = str(info.get("ApiVersion", ""))
-        if _version_tuple(version) < MIN_API:
-            raise EnvironmentFailure(
-                f"host {host.key!r}: the engine at {url} speaks API {version}, older than the "
-                f"{MIN_API[0]}.{MIN_API[1]} dnetlab needs (Docker 20.10 or newer)")
+        _check_api(host, url, version)
         reader.prefix = f"/v{version}"
         engine = cls(host, None, url, version, reader, timeout)
         engine.server_version = str(info.get("Version", ""))
@@ -536,6 +523,20 @@ def _one_ssh_pool(api: Any) -> None:
         return by_url("ssh-host", proxies)
 
     adapter.get_connection = per_host
+
+
+def _unreachable(host: Host, url: str, exc: BaseException) -> EnvironmentFailure:
+    hint = ("is dockerd running? (`make engine` starts one for the tests)"
+            if url.startswith("unix://") else "check the address and that dockerd runs")
+    return EnvironmentFailure(
+        f"host {host.key!r}: cannot reach the Docker engine at {url}: {_reason(exc)}; {hint}")
+
+
+def _check_api(host: Host, url: str, version: str) -> None:
+    if _version_tuple(version) < MIN_API:
+        raise EnvironmentFailure(
+            f"host {host.key!r}: the engine at {url} speaks API {version}, older than the "
+            f"{MIN_API[0]}.{MIN_API[1]} dnetlab needs (Docker 20.10 or newer)")
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
