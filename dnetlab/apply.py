@@ -99,8 +99,7 @@ def _swarm_op(engines: Mapping[str, Engine], op: Op) -> None:
 
     engine = engines[op.host]
     if op.action == "init-swarm":
-        scenario = op.name.rsplit(" ", 1)[-1]
-        engine.swarm_init(op.advertise, {labels.SWARM: scenario})
+        engine.swarm_init(op.advertise, {labels.SWARM: op.key or ""})
     elif op.action == "join-swarm" and op.leader is not None:
         lead = engines[op.leader]
         info = lead.swarm_info()

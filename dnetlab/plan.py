@@ -63,7 +63,7 @@ class Op:
     host: str
     name: str  # the Docker name of the object acted on (the container, for connect)
     cause: str
-    key: str | None = None
+    key: str | None = None  # the object's key in the scenario (init-swarm: the lab's name)
     target_id: str | None = None  # live object to act on (removals, connect, start)
     network: NetworkSpec | None = None
     container: ContainerSpec | None = None
@@ -338,8 +338,8 @@ def swarm_ops(scenario: str, hosts: tuple[Host, ...],
     ops = []
     name = f"swarm of lab {scenario}"
     if not observed[lead.key].swarm.active:
-        ops.append(Op("init-swarm", lead.key, name, "not in a swarm", swarm_role="manager",
-                      advertise=swarm.advertise_addr(lead)))
+        ops.append(Op("init-swarm", lead.key, name, "not in a swarm", key=scenario,
+                      swarm_role="manager", advertise=swarm.advertise_addr(lead)))
     for h in hosts:
         if h is not lead and h.swarm is not None and not observed[h.key].swarm.active:
             ops.append(Op("join-swarm", h.key, name, f"not in the lab's swarm (as {h.swarm})",

@@ -170,13 +170,12 @@ class Verifier:
                     p.started = p.started or round_start
                 futures = {src: pool.submit(self._run_source, src, [pending[i] for i in idx])
                            for src, idx in groups.items()}
-                now = time.monotonic()
                 index_of = {id(p): i for i, p in pending.items()}
                 for fut in futures.values():
                     for item, code, output in fut.result():
                         i = index_of[id(item)]
                         item.attempts += 1
-                        res = self._judge(item, code, output, now, start)
+                        res = self._judge(item, code, output, start)
                         if res is not None:
                             results[i] = res
                             self.on_result(res)
@@ -189,7 +188,7 @@ class Verifier:
                                      p.attempts)
         return [results[i] for i in sorted(results)]
 
-    def _judge(self, item: _Pending, code: int | None, output: str, now: float,
+    def _judge(self, item: _Pending, code: int | None, output: str,
                start: float) -> ProbeResult | None:
         r = item.resolved
         elapsed = time.monotonic() - item.started  # from its first try to its verdict

@@ -51,6 +51,7 @@ def test_fresh_hosts_get_init_then_joins() -> None:
         ("join-swarm", "w2", "worker", "10.99.0.33"),
     ]
     assert [int(o.phase) for o in ops] == [-2, -1, -1]
+    assert ops[0].key == "lab"  # the swarm is labelled with the lab's name
 
 
 def test_the_labs_own_swarm_is_left_alone() -> None:
