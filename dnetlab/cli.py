@@ -7,6 +7,7 @@ commands that need them, so `dnetlab --help` starts about as fast as click itsel
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -24,7 +25,16 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_state = {"debug": False}
+_state: dict[str, Any] = {"debug": False, "command": None}
+
+# what to tell a user whose command was stopped before it reached its own handling of
+# Ctrl-C (while loading, checking or waiting on the lock): nothing was half-done there,
+# but a lab command may still have work to finish
+_AFTER_INTERRUPT = {
+    "up": "run `dnetlab up` again to finish (it converges), or `dnetlab down` to remove "
+          "what was made",
+    "down": "run `dnetlab down` again to finish",
+}
 
 
 def _vars_options(f: F) -> F:
@@ -389,13 +399,39 @@ def ls_() -> None:
         click.echo(f"{n:24} {state:12} {detail}  ({rec.scenario_path})")
 
 
+def _interrupted_message() -> str:
+    hint = _AFTER_INTERRUPT.get(_state["command"] or "")
+    return "dnetlab: interrupted" + (f"; {hint}" if hint else "")
+
+
+def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become messages and exit codes, never tracebacks."""
+    # SIGTERM before a command installs its own handler must end as cleanly as Ctrl-C
+    # does (exit 130, locks released), not kill the process mid-way
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    # known before click parses anything, for a Ctrl-C that comes that early; group
+    # options take no values, so the first command name among the arguments is the command
+    _state["command"] = next((a for a in (sys.argv[1:] if argv is None else argv)
+                              if a in cli.commands), None)
     try:
         cli.main(args=argv, prog_name="dnetlab", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # click turns a KeyboardInterrupt raised inside a command into Abort
+        click.echo(_interrupted_message(), err=True)
+        # Not sys.exit: CPython remembers a KeyboardInterrupt that hit an exec() of source
+        # text (dataclasses and namedtuple build their methods that way, so an early Ctrl-C
+        # lands there) and then ends the process by SIGINT whatever code we exit with.
+        # Everything that holds a lock or a terminal has been unwound by now. (Called
+        # with arguments, main runs inside another program: leave that one alive.)
+        if argv is not None:
+            sys.exit(130)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
@@ -405,9 +441,6 @@ def main(argv: list[str] | None = None) -> None:
     except DnetlabError as exc:
         click.echo(f"dnetlab: {exc.message}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
     except SystemExit:
         raise
     except Exception as exc:

@@ -215,7 +215,7 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
     started = time.monotonic()
     reporter = reporter or PlainReporter(quiet=True)
     sc = loaded.scenario
-    with records.locked(sc.name, record_root):
+    with records.locked(sc.name, record_root, stop=stop):
         session = Session.open(sc.hosts)
         try:
             desired = desired_state(sc)
@@ -249,7 +249,7 @@ def down(name: str, hosts: Iterable[Host], reporter: Reporter | None = None, *,
     started = time.monotonic()
     reporter = reporter or PlainReporter(quiet=True)
     hosts = tuple(hosts)
-    with records.locked(name, record_root):
+    with records.locked(name, record_root, stop=stop):
         session = Session.open(hosts)
         try:
             observed = session.observe(swarm=_uses_swarm(hosts))

@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -134,8 +135,10 @@ def _holder(fh: IO[str]) -> str:
 
 
 @contextmanager
-def locked(name: str, root: Path | None = None, wait_s: float = 600.0) -> Iterator[None]:
-    """Hold the lab's lock; a second run waits for the first (saying so), then goes on."""
+def locked(name: str, root: Path | None = None, wait_s: float = 600.0,
+           stop: threading.Event | None = None) -> Iterator[None]:
+    """Hold the lab's lock; a second run waits for the first (saying so), then goes on.
+    A stop asked for while waiting ends the wait at once: nothing was started yet."""
     d = _dir(root)
     d.mkdir(exist_ok=True)
     with (d / f"{name}.lock").open("a+") as fh:
@@ -151,6 +154,8 @@ def locked(name: str, root: Path | None = None, wait_s: float = 600.0) -> Iterat
                     fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if stop is not None and stop.is_set():
+                        raise KeyboardInterrupt from None
                     if time.monotonic() > deadline:
                         raise UsageError(f"lab {name} stayed locked by {holder} for "
                                          f"{wait_s:.0f} s; is that run stuck?") from None

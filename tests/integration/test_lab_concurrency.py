@@ -82,3 +82,35 @@ def test_down_after_an_interrupted_up_leaves_nothing(lab_dir: Path, lab_names: l
     done = _run(["down"], lab_dir)
     assert done.returncode == 0, done.stderr
     assert nothing_left(docker_client, name)
+
+
+def test_ctrl_c_while_waiting_for_the_lock_ends_the_wait_and_changes_nothing(
+        lab_dir: Path, lab_names: list[str], docker_client: docker.DockerClient) -> None:
+    """Another run holds the lab's lock: one Ctrl-C (or SIGTERM) must end the wait at once,
+    exit 130, say what to do, and leave the engine untouched."""
+    import fcntl
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        name = lab_name()
+        lab_names.append(name)
+        path = write(lab_dir / f"{name}.yaml", many(name, 2, 229))
+        (lab_dir / ".dnetlab").mkdir(exist_ok=True)
+        with (lab_dir / ".dnetlab" / f"{name}.lock").open("a+") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            held.write("the test")
+            held.flush()
+            proc = subprocess.Popen([*DNETLAB, "up", path], cwd=lab_dir, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+            assert proc.stderr is not None
+            first = proc.stderr.readline()  # the waiting notice: it is past loading now
+            assert "is being changed by the test; waiting" in first
+            sent = time.monotonic()
+            proc.send_signal(sig)
+            _out, rest = proc.communicate(timeout=30)
+            took = time.monotonic() - sent
+        assert proc.returncode == 130, first + rest
+        assert took < 5, f"the wait went on {took:.1f} s after the signal"
+        assert "interrupted" in rest and "run `dnetlab up` again" in rest
+        assert "Traceback" not in rest
+        assert owned_containers(docker_client, name) == {}
+        assert docker_client.networks.list(filters={"label": f"dnetlab.scenario={name}"}) == []
