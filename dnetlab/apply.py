@@ -108,7 +108,7 @@ def _swarm_op(engines: Mapping[str, Engine], op: Op) -> None:
     elif op.action == "leave-swarm":
         engine.swarm_leave(force=op.swarm_role == "manager")
         # joining made docker_gwbridge on this host; leave the host as it was
-        engine.remove_network_if_unused("docker_gwbridge")
+        engine.remove_network_if_unused("docker_gwbridge", settle_s=3.0)
 
 
 def _run_step(engines: Mapping[str, Engine], step: tuple[Op, ...], options: ApplyOptions,

@@ -1,8 +1,9 @@
 """Many probes of one source in one exec: a sh script that runs them side by side and
 prints each one's output between markers. Pure: script text in, parsed outputs out.
 
-Over SSH every exec costs a channel and a remote `docker system dial-stdio` (about
-400 ms), so a verify run pays one exec per source container, not one per probe.
+An exec is the costly part of a probe (the engine starts a process in the container;
+over SSH more: see `hostexec`), so a verify run pays one exec per source container, not
+one per probe.
 """
 
 from __future__ import annotations

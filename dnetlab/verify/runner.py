@@ -1,5 +1,6 @@
 """Run probes against a live lab: one exec per source container and round, in parallel
-across sources; a helper container (sharing the target's network namespace, or the
+across sources (the sources on a host reached over SSH share one SSH command, see
+`hostexec`); a helper container (sharing the target's network namespace, or the
 host's) where the tools are missing or the probe is on a host.
 
 Rounds: every probe runs once; a failed probe with `within` left runs again in the next
@@ -11,11 +12,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from dnetlab import labels
-from dnetlab.engine import Engine, EngineError
+from dnetlab import hostexec, labels
+from dnetlab.engine import Engine, EngineError, ExecResult
 from dnetlab.errors import EnvironmentFailure
 from dnetlab.model import Scenario
 from dnetlab.observed import HostObserved, LiveContainer
@@ -84,11 +85,10 @@ class Verifier:
         self._lock = threading.Lock()
 
     # -- the two ways of running a batch ------------------------------------------------
-    def _exec(self, host: str, container: str, script: str) -> tuple[int, str]:
+    def _exec(self, host: str, container: str, script: str) -> ExecResult:
         with self._lock:
             self.execs += 1
-        res = self.engines[host].exec(container, ["sh", "-c", script])
-        return res.exit_code, res.output
+        return self.engines[host].exec(container, ["sh", "-c", script])
 
     def _helper(self, host: str, network_mode: str, script: str) -> tuple[int, str]:
         with self._lock:
@@ -103,19 +103,44 @@ class Verifier:
             tuple[_Pending, int | None, str]]:
         host = items[0].resolved.host
         token = batch.new_token()
-        out: list[tuple[_Pending, int | None, str]] = []
         if runs_on.startswith("host:"):
             return self._in_helper(host, "host", items, token)
         live = self.lab.containers[runs_on]
+        outcome: ExecResult | EngineError
         try:
-            _, text = self._exec(host, live.id, batch.script([i.command for i in items], token))
+            outcome = self._exec(host, live.id, batch.script([i.command for i in items], token))
         except EngineError as exc:
+            outcome = exc
+        return self._after_exec(host, runs_on, items, token, outcome)
+
+    def _run_host(self, host: str, sources: Sequence[tuple[str, Sequence[_Pending]]]) -> list[
+            tuple[_Pending, int | None, str]]:
+        """Every source container of one SSH host in one command (see `hostexec`)."""
+        tokens = [batch.new_token() for _ in sources]
+        jobs = [hostexec.Job(self.lab.containers[src].id,
+                             batch.script([i.command for i in items], token))
+                for (src, items), token in zip(sources, tokens, strict=True)]
+        with self._lock:
+            self.execs += len(jobs)
+        outcomes = self.engines[host].exec_many(jobs, self.workers)
+        out: list[tuple[_Pending, int | None, str]] = []
+        for (src, items), token, outcome in zip(sources, tokens, outcomes, strict=True):
+            out += self._after_exec(host, src, items, token, outcome)
+        return out
+
+    def _after_exec(self, host: str, runs_on: str, items: Sequence[_Pending], token: str,
+                    outcome: ExecResult | EngineError) -> list[
+                        tuple[_Pending, int | None, str]]:
+        live = self.lab.containers[runs_on]
+        out: list[tuple[_Pending, int | None, str]] = []
+        if isinstance(outcome, EngineError):
             # no shell in the image, say: network probes go to a helper, others cannot run
             movable = [i for i in items if not i.command.needs_target]
-            out += [(i, None, f"cannot run in {runs_on}: {exc.message}") for i in items
+            out += [(i, None, f"cannot run in {runs_on}: {outcome.message}") for i in items
                     if i.command.needs_target]
             return out + (self._in_helper(host, f"container:{live.id}", movable, token)
                           if movable else [])
+        text = outcome.output
         parsed = batch.parse(text, token)
         to_helper = []
         for n, item in enumerate(items):
@@ -168,10 +193,10 @@ class Verifier:
                 round_start = time.monotonic()
                 for p in pending.values():
                     p.started = p.started or round_start
-                futures = {src: pool.submit(self._run_source, src, [pending[i] for i in idx])
-                           for src, idx in groups.items()}
+                futures = self._submit_round(pool, {src: [pending[i] for i in idx]
+                                                    for src, idx in groups.items()})
                 index_of = {id(p): i for i, p in pending.items()}
-                for fut in futures.values():
+                for fut in futures:
                     for item, code, output in fut.result():
                         i = index_of[id(item)]
                         item.attempts += 1
@@ -187,6 +212,23 @@ class Verifier:
                                      "-", "not run: interrupted", "", 0.0, p.resolved.runs_on,
                                      p.attempts)
         return [results[i] for i in sorted(results)]
+
+    def _submit_round(self, pool: ThreadPoolExecutor,
+                      groups: Mapping[str, list[_Pending]]) -> list[Future[list[
+                          tuple[_Pending, int | None, str]]]]:
+        """One task per source container, except that the containers of a host reached
+        over SSH go together in one task (one SSH command)."""
+        futures = []
+        by_host: dict[str, list[tuple[str, Sequence[_Pending]]]] = {}
+        for src, items in groups.items():
+            host = items[0].resolved.host
+            if not src.startswith("host:") and self.engines[host].runs_execs_over_ssh:
+                by_host.setdefault(host, []).append((src, items))
+            else:
+                futures.append(pool.submit(self._run_source, src, items))
+        futures += [pool.submit(self._run_host, host, sources)
+                    for host, sources in by_host.items()]
+        return futures
 
     def _judge(self, item: _Pending, code: int | None, output: str,
                start: float) -> ProbeResult | None:
