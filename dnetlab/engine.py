@@ -169,7 +169,10 @@ class Engine:
                 _one_ssh_pool(api)
         except Exception as exc:
             if url.startswith("ssh://"):
-                raise EnvironmentFailure(_ssh_failure(host, url, exc)) from exc
+                said = _ssh_failure(host, url, exc)
+                if said.endswith(_NO_ANSWER_HINT):
+                    said = _diagnose_over_ssh(docker, host, url, timeout) or said
+                raise EnvironmentFailure(said) from exc
             raise _unreachable(host, url, exc) from exc
         # version="auto" already asked the engine for its version: no second call
         engine = cls(host, api, url)
@@ -669,8 +672,44 @@ def _ssh_failure(host: Host, url: str, exc: BaseException) -> str:
         return (f"{who}: cannot open an SSH connection ({_reason(exc)}); is the host up and "
                 "sshd running?")
     return (f"{who}: connected over SSH but the Docker engine did not answer ({_reason(exc)}); "
-            "the SSH transport runs `docker system dial-stdio` on the host: is the docker "
-            "CLI installed there and dockerd running?")
+            + _NO_ANSWER_HINT)
+
+
+_NO_ANSWER_HINT = ("the SSH transport runs `docker system dial-stdio` on the host: is the "
+                   "docker CLI installed there and dockerd running?")
+
+
+def _diagnose_over_ssh(docker: Any, host: Host, url: str, timeout: float) -> str | None:
+    """Why a host that accepted the SSH login gave no engine, in the host's own words:
+    `docker version` run there in a session of a new connection (made as the SDK makes
+    its own). None when that does not tell more."""
+    who = f"host {host.key!r} ({url})"
+    try:
+        # as APIClient does: the adapter wants the port spelled out
+        adapter = docker.transport.SSHHTTPAdapter(docker.utils.parse_host(url, False),
+                                                  timeout=timeout)
+    except Exception:
+        return None
+    try:
+        out, err, status = _ssh_command(adapter.ssh_client, "docker version --format "
+                                        "'{{.Server.APIVersion}}'", b"", min(timeout, 15.0))
+    except Exception:
+        return None
+    finally:
+        with suppress(Exception):
+            adapter.close()
+    said = (err.decode(errors="replace") + out.decode(errors="replace")).strip()
+    last = said.splitlines()[-1] if said else ""
+    if status == 127 or "command not found" in said or "docker: not found" in said:
+        return (f"{who}: the SSH login works but there is no `docker` command on the host "
+                f"({last or 'exit 127'}); the SSH transport runs `docker system dial-stdio` "
+                "there: install the Docker CLI on the host (Debian: `apt install docker.io`, "
+                "or docker-ce-cli) or put it on the PATH of non-interactive SSH sessions")
+    if status != 0:
+        return (f"{who}: connected over SSH but the Docker engine did not answer; "
+                f"`docker version` on the host says: {last or f'exit {status}'}; is dockerd "
+                "running there, and can this user reach its socket?")
+    return None
 
 
 def _reason(exc: BaseException) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -203,6 +204,67 @@ def test_unknown_host_key_is_exit_3(hosts: list[dict[str, str]], clean: Path) ->
         assert _labelled(h) == 0
 
 
+def test_refused_login_and_a_host_without_the_docker_cli_are_exit_3(
+        hosts: list[dict[str, str]], clean: Path) -> None:
+    """A key the host does not accept; then a host whose SSH sessions find no `docker`
+    (a second sshd of h3, on port 2222, whose sessions get PATH=/nonexistent): each is
+    exit 3 naming the host and the fix, and nothing is made anywhere."""
+    h3 = hosts[2]
+    home = clean / "home"
+    (home / ".ssh").mkdir(parents=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    str(home / ".ssh" / "id_ed25519")], check=True)
+    shutil.copy(Path.home() / ".ssh" / "known_hosts", home / ".ssh" / "known_hosts")
+    up = _dnetlab(clean, "up", OVERLAY, env={**os.environ, "HOME": str(home)})
+    assert up.returncode == 3, up.stderr
+    assert "SSH login was refused" in up.stderr and "host 'manager'" in up.stderr
+
+    ssh_dir = Path("/var/lib/dnetlab-testbed") / h3["name"] / "ssh"
+    config = (ssh_dir / "sshd_config").read_text()
+    config = config.replace("\nPort 22\n", "\nPort 2222\n")
+    config = re.sub(r"(?m)^PidFile .*$", f"PidFile {clean / 'sshd.pid'}", config)
+    config = re.sub(r"(?m)^(SetEnv .*)$", r"\1 PATH=/nonexistent", config)
+    assert "Port 2222" in config and "PATH=/nonexistent" in config
+    (clean / "sshd_config").write_text(config)
+    for key in ("id_ed25519", "id_ed25519.pub"):
+        shutil.copy(Path.home() / ".ssh" / key, home / ".ssh" / key)
+    host_key = (ssh_dir / "ssh_host_ed25519_key.pub").read_text().split()[:2]
+    (home / ".ssh" / "known_hosts").write_text(f"[{h3['address']}]:2222 {' '.join(host_key)}\n")
+    scenario = clean / "nocli.yaml"
+    scenario.write_text(f"""version: 1
+name: nocli
+hosts:
+  far: {{engine: 'ssh://root@{h3['address']}:2222'}}
+networks:
+  lan: {{subnet: 10.230.0.0/24}}
+containers:
+  a: {{image: busybox, command: sleep infinity, networks: [lan]}}
+""")
+    subprocess.run(["nsenter", f"--net=/run/netns/dnl-{h3['name']}", "/usr/sbin/sshd", "-f",
+                    str(clean / "sshd_config"), "-E", str(clean / "sshd.log")], check=True)
+    try:
+        for _ in range(50):  # until it listens
+            if subprocess.run(["ssh-keyscan", "-T", "1", "-p", "2222", h3["address"]],
+                              capture_output=True, check=False).stdout:
+                break
+            time.sleep(0.1)
+        up = _dnetlab(clean, "up", str(scenario), env={**os.environ, "HOME": str(home)})
+    finally:
+        pid = int((clean / "sshd.pid").read_text())
+        os.kill(pid, 15)
+    assert up.returncode == 3, up.stderr
+    assert "host 'far'" in up.stderr and "no `docker` command on the host" in up.stderr
+    assert "docker: command not found" in up.stderr and "install the Docker CLI" in up.stderr
+    assert "Traceback" not in up.stderr
+    for h in hosts:
+        c = _client(h)
+        try:
+            assert c.containers(all=True) == [] and c.networks(
+                filters={"label": "dnetlab.scenario"}) == []
+        finally:
+            c.close()
+
+
 def test_stopped_sshd_and_stopped_engine_are_exit_3(hosts: list[dict[str, str]],
                                                     clean: Path) -> None:
     _bed("stop-sshd", "2")
@@ -217,6 +279,8 @@ def test_stopped_sshd_and_stopped_engine_are_exit_3(hosts: list[dict[str, str]],
         up = _dnetlab(clean, "up", OVERLAY)
         assert up.returncode == 3
         assert "host 'worker2'" in up.stderr and "did not answer" in up.stderr
+        # in the host's own words, from `docker version` run there
+        assert "Cannot connect to the Docker daemon" in up.stderr
     finally:
         _bed("start-engine", "3")
     for h in hosts:
