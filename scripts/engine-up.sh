@@ -29,6 +29,9 @@ LOG=/var/log/dnetlab-dockerd.log
 WAIT_SECS=${DNETLAB_ENGINE_WAIT:-60}
 PACKAGES=(docker.io iptables busybox-static openssh-server iproute2)
 
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 # Always the default socket, whatever the caller's environment says.
 export DOCKER_HOST="unix://$SOCK"
 unset DOCKER_CONTEXT
@@ -54,35 +57,7 @@ engine_answers() {
     timeout 15 "$DOCKER" info --format '{{.ServerVersion}}' >/dev/null 2>&1
 }
 
-# PID of a live process named NAME whose PID is in PIDFILE, or nothing. A
-# killed dockerd and its containerd linger as zombies for a second or more
-# (until PID 1 reaps them): those do not count.
-live_pid() {
-    local pidfile=$1 name=$2 pid state
-    [[ -r $pidfile ]] || return 0
-    pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null || true) == "$name" ]] || return 0
-    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)
-    [[ -n $state && $state != [ZX] ]] || return 0
-    echo "$pid"
-}
-
 dockerd_pid() { live_pid "$PIDFILE" dockerd; }
-
-ensure_packages() {
-    local p missing=()
-    for p in "${PACKAGES[@]}"; do
-        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
-            missing+=("$p")
-        fi
-    done
-    ((${#missing[@]})) || return 0
-    [[ $(id -u) -eq 0 ]] || die "missing packages (${missing[*]}) and not root: cannot apt-get install"
-    log "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
 
 launch_dockerd() {
     command -v dockerd >/dev/null || die "dockerd not found even after installing docker.io"
@@ -219,7 +194,7 @@ main() {
     if engine_answers; then
         log "engine already answers on $SOCK"
     else
-        ensure_packages
+        ensure_packages "${PACKAGES[@]}"
         pick_docker
         [[ -n ${DOCKER:-} ]] || die "no docker client found even after installing docker.io"
         if engine_answers; then

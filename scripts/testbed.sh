@@ -65,6 +65,8 @@ LOCAL_SOCK=/var/run/docker.sock
 MAX_HOSTS=32
 WAIT_SECS=${DNETLAB_TESTBED_WAIT:-60}
 PACKAGES=(docker.io iptables iproute2 openssh-server openssh-client procps)
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SSH_HOME=/root/.ssh
 ROOT_KEY=$SSH_HOME/id_ed25519
@@ -116,31 +118,6 @@ host_vars() {
 }
 
 # --- processes -----------------------------------------------------------------
-
-# Whether PID is a live process: a killed dockerd and its containerd linger as
-# zombies for a second or more (until PID 1 reaps them): those do not count.
-pid_alive() {
-    local state
-    state=$(proc_stat "$1")
-    state=${state%% *}
-    [[ -n $state && $state != [ZX] ]]
-}
-
-# "STATE PPID" of PID, from /proc/PID/stat (after the command name, which is in
-# parentheses and may hold spaces); nothing when it is gone.
-proc_stat() {
-    sed -n 's/^.*) \([A-Za-z]\) \([0-9]\{1,\}\) .*/\1 \2/p' "/proc/$1/stat" 2>/dev/null || true
-}
-
-# PID of a live process named NAME whose PID is in PIDFILE, or nothing.
-live_pid() {
-    local pidfile=$1 name=$2 pid
-    [[ -r $pidfile ]] || return 0
-    pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null || true) == "$name" ]] || return 0
-    pid_alive "$pid" || return 0
-    echo "$pid"
-}
 
 # Wait until none of the PIDs lives (zombies count as gone); 1 on timeout.
 wait_gone() {
@@ -362,33 +339,6 @@ clear_all() {
 }
 
 # --- building ------------------------------------------------------------------
-
-ensure_packages() {
-    local p missing=()
-    for p in "${PACKAGES[@]}"; do
-        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
-            missing+=("$p")
-        fi
-    done
-    ((${#missing[@]})) || return 0
-    log "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # No service of the machine's own may start from a package script (an sshd
-    # on every address of the root namespace, a second root dockerd).
-    local policy=/usr/sbin/policy-rc.d made=0
-    if [[ ! -e $policy ]]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy"
-        chmod 0755 "$policy"
-        made=1
-    fi
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
-        ((made)) && rm -f "$policy"
-        die "apt-get install ${missing[*]} failed"
-    }
-    ((made)) && rm -f "$policy"
-    return 0
-}
 
 preflight() {
     [[ $(id -u) -eq 0 ]] || die "the test bed needs root (namespaces, bridge, iptables)"
@@ -760,7 +710,7 @@ cmd_up() {
         log "rebuilding: $UNHEALTHY"
     fi
     [[ $(id -u) -eq 0 ]] || die "the test bed needs root (namespaces, bridge, iptables)"
-    ensure_packages
+    NO_SERVICE_START=1 ensure_packages "${PACKAGES[@]}"
     preflight
     clear_all
     build "$n"
