@@ -140,6 +140,36 @@ leftover_ids() {
     return 0
 }
 
+# Removes network $1; fails only if it is still there afterwards.
+remove_network() {
+    "$DOCKER" network rm "$1" >/dev/null 2>&1 || ! "$DOCKER" network inspect "$1" >/dev/null 2>&1
+}
+
+# Docker 20.10 can keep a dead endpoint on a network after heavy churn: "has
+# active endpoints" with no container attached, until dockerd restarts. When
+# every network in "$@" is so and no container runs on the engine (a restart
+# disturbs nothing), restart the dockerd this script manages; else say how.
+restart_for_dead_endpoints() {
+    local id n pid
+    for id in "$@"; do
+        n=$("$DOCKER" network inspect -f '{{len .Containers}}' "$id" 2>/dev/null || echo 1)
+        [[ $n == 0 ]] || return 1
+    done
+    pid=$(dockerd_pid)
+    if [[ -n $("$DOCKER" ps -q) || -z $pid ]]; then
+        log "WARNING: network(s) $* keep a dead endpoint (a Docker 20.10 fault); restarting dockerd clears it"
+        return 1
+    fi
+    log "network(s) $* keep a dead endpoint (a Docker 20.10 fault) and no container runs: restarting dockerd (pid $pid)"
+    kill -TERM "$pid"
+    local deadline=$((SECONDS + WAIT_SECS))
+    while pid_alive "$pid"; do
+        ((SECONDS < deadline)) || die "dockerd (pid $pid) did not stop in ${WAIT_SECS}s"
+        sleep 0.2
+    done
+    start_dockerd
+}
+
 clean_leftovers() {
     local id rc=0
     local -a ids
@@ -154,13 +184,20 @@ clean_leftovers() {
     done
     mapfile -t ids < <(leftover_ids network | sort -u)
     ((${#ids[@]})) && log "removing ${#ids[@]} leftover network(s)"
+    local -a stuck=()
     for id in "${ids[@]}"; do
-        if ! "$DOCKER" network rm "$id" >/dev/null 2>&1 &&
-            "$DOCKER" network inspect "$id" >/dev/null 2>&1; then
-            # Still in use by a container without our labels: leave both alone.
-            log "WARNING: could not remove network $id (unlabelled containers attached?)"
-            rc=1
-        fi
+        remove_network "$id" || stuck+=("$id")
+    done
+    if ((${#stuck[@]})) && restart_for_dead_endpoints "${stuck[@]}"; then
+        stuck=()
+        for id in "${ids[@]}"; do
+            remove_network "$id" || stuck+=("$id")
+        done
+    fi
+    for id in "${stuck[@]}"; do
+        # Still in use by a container without our labels: leave both alone.
+        log "WARNING: could not remove network $id (unlabelled containers attached?)"
+        rc=1
     done
     mapfile -t ids < <(leftover_ids volume | sort -u)
     for id in "${ids[@]}"; do
