@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import floor
+from common import Samples, run_cli, timed
 
 VENV_BIN = Path(sys.executable).parent
 DNETLAB = str(VENV_BIN / "dnetlab")
@@ -165,22 +166,6 @@ class Engine:
         self.api.close()
 
 
-def _run(cmd: list[str], cwd: Path) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-3000:]}")
-    return elapsed
-
-
-def _timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
-
-
 def run_peak_rss(cmd: list[str], cwd: Path) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one child process, from its own rusage (wait4)."""
     started = time.perf_counter()
@@ -199,12 +184,11 @@ def run_peak_rss(cmd: list[str], cwd: Path) -> tuple[float, float]:
 
 # -- the sides ---------------------------------------------------------------------------
 
-class Bench:
+class Bench(Samples):
     def __init__(self, work: Path) -> None:
+        super().__init__()
         self.work = work
         self.engine = Engine()
-        self.samples: dict[str, list[float]] = {}
-        self.pending: dict[str, float] = {}  # the side being run; kept only if it succeeds
         self.lab_file = work / "lab.yaml"
         self.lab_file.write_text(lab_scenario())
         self.floor_file = work / "floor.json"
@@ -214,27 +198,6 @@ class Bench:
         self.lab_label = f"dnetlab.scenario={LAB}"
         self.scale_result: dict[str, float] = {}
         self.floor_label = f"dnetlab.scenario={FLOOR}"
-
-    def add(self, key: str, seconds: float) -> None:
-        key = key if key not in self.pending else f"{key}#2"  # compose_up_s, twice a round
-        self.pending[key] = seconds
-
-    def attempt(self, side: Callable[[], None], log: Callable[[str], None],
-                tries: int = 3) -> None:
-        """Run one side; a failed attempt (the engine is shared: a concurrent
-        `make engine` may remove our containers mid-run) is discarded and run again."""
-        for n in range(1, tries + 1):
-            self.pending = {}
-            try:
-                side()
-            except Exception as exc:
-                if n == tries:
-                    raise
-                log(f"  {side.__name__}: attempt {n} discarded ({str(exc).splitlines()[0]})")
-                continue
-            for key, seconds in self.pending.items():
-                self.samples.setdefault(key.split("#")[0], []).append(seconds)
-            return
 
     @contextmanager
     def clean_around(self) -> Iterator[None]:
@@ -254,10 +217,10 @@ class Bench:
     def dnetlab_cli(self) -> None:
         lab = str(self.lab_file)
         with self.clean_around():
-            self.add("lab_up_cli_s", _run([DNETLAB, "up", lab], self.work))
+            self.add("lab_up_cli_s", run_cli([DNETLAB, "up", lab], self.work)[0])
             self.expect_up(self.lab_label, "dnetlab up")
-            self.add("lab_noop_up_cli_s", _run([DNETLAB, "up", lab], self.work))
-            self.add("lab_down_cli_s", _run([DNETLAB, "down", lab], self.work))
+            self.add("lab_noop_up_cli_s", run_cli([DNETLAB, "up", lab], self.work)[0])
+            self.add("lab_down_cli_s", run_cli([DNETLAB, "down", lab], self.work)[0])
             self.expect_down(self.lab_label, "dnetlab down")
 
     def dnetlab_in_process(self) -> None:
@@ -279,20 +242,20 @@ class Bench:
                 raise RuntimeError(f"dnetlab.lab.down failed: {result.applied.failed[:3]}")
 
         with self.clean_around():
-            self.add("lab_up_in_process_s", _timed(bring_up))
+            self.add("lab_up_in_process_s", timed(bring_up)[0])
             self.expect_up(self.lab_label, "dnetlab.lab.up")
-            self.add("lab_noop_up_in_process_s", _timed(bring_up))
-            self.add("lab_down_in_process_s", _timed(take_down))
+            self.add("lab_noop_up_in_process_s", timed(bring_up)[0])
+            self.add("lab_down_in_process_s", timed(take_down)[0])
             self.expect_down(self.lab_label, "dnetlab.lab.down")
 
     def floor_cli(self) -> None:
         py, spec = sys.executable, str(self.floor_file)
         with self.clean_around():
-            self.add("floor_up_s", _run([py, FLOOR_SCRIPT, "up", spec, str(WORKERS)],
-                                        self.work))
+            self.add("floor_up_s", run_cli([py, FLOOR_SCRIPT, "up", spec, str(WORKERS)],
+                                           self.work)[0])
             self.expect_up(self.floor_label, "floor up")
-            self.add("floor_down_s", _run([py, FLOOR_SCRIPT, "down", spec, str(WORKERS)],
-                                          self.work))
+            self.add("floor_down_s", run_cli([py, FLOOR_SCRIPT, "down", spec, str(WORKERS)],
+                                             self.work)[0])
             self.expect_down(self.floor_label, "floor down")
 
     def floor_in_process(self) -> None:
@@ -300,9 +263,9 @@ class Bench:
         with self.clean_around():
             api = floor.client()
             try:
-                self.add("floor_up_in_process_s", _timed(lambda: floor.up(api, spec)))
+                self.add("floor_up_in_process_s", timed(lambda: floor.up(api, spec))[0])
                 self.expect_up(self.floor_label, "floor up (in process)")
-                self.add("floor_down_in_process_s", _timed(lambda: floor.down(api, spec)))
+                self.add("floor_down_in_process_s", timed(lambda: floor.down(api, spec))[0])
                 self.expect_down(self.floor_label, "floor down (in process)")
             finally:
                 api.close()
@@ -311,14 +274,14 @@ class Bench:
         base = [COMPOSE, "-p", PROJECT, "-f", str(self.compose_file)]
         try:
             with self.clean_around():
-                self.add("compose_up_s", _run([*base, "up", "-d"], self.work))
+                self.add("compose_up_s", run_cli([*base, "up", "-d"], self.work)[0])
                 self.expect_up(COMPOSE_LABEL, "docker-compose up -d")
-                self.add("compose_noop_up_s", _run([*base, "up", "-d"], self.work))
-                self.add("compose_down_s", _run([*base, "down"], self.work))
+                self.add("compose_noop_up_s", run_cli([*base, "up", "-d"], self.work)[0])
+                self.add("compose_down_s", run_cli([*base, "down"], self.work)[0])
                 self.expect_down(COMPOSE_LABEL, "docker-compose down")
-                self.add("compose_up_s", _run([*base, "up", "-d"], self.work))
+                self.add("compose_up_s", run_cli([*base, "up", "-d"], self.work)[0])
                 self.expect_up(COMPOSE_LABEL, "docker-compose up -d")
-                self.add("compose_down_t0_s", _run([*base, "down", "-t", "0"], self.work))
+                self.add("compose_down_t0_s", run_cli([*base, "down", "-t", "0"], self.work)[0])
                 self.expect_down(COMPOSE_LABEL, "docker-compose down -t 0")
         except BaseException:  # compose's own teardown too, should a label have missed one
             subprocess.run([*base, "down", "-t", "0"], cwd=self.work,

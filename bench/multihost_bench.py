@@ -35,6 +35,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from common import run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 TESTBED = ROOT / "scripts" / "testbed.sh"
@@ -216,17 +218,6 @@ class Local:
 
 # -- measuring ---------------------------------------------------------------------------
 
-def _run(cmd: list[str], cwd: Path) -> tuple[float, str, str]:
-    """Seconds from spawn to exit, stdout, stderr."""
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n"
-                           f"{(proc.stdout + proc.stderr)[-3000:]}")
-    return elapsed, proc.stdout, proc.stderr
-
-
 def _passed(results: list[dict[str, Any]], what: str) -> int:
     """All N probes passed; returns the most attempts one of them took."""
     bad = [r for r in results if r["status"] != "passed"]
@@ -297,7 +288,7 @@ class Bench:
 
     # -- CLI (the timed figures) ---------------------------------------------------------
     def cli(self, *args: str, cwd: Path | None = None) -> tuple[float, str, str]:
-        return _run([DNETLAB, *args], cwd or self.work)
+        return run_cli([DNETLAB, *args], cwd or self.work, TIMEOUT)
 
     def cli_verify(self, cwd: Path, key: str) -> None:
         seconds, out, _ = self.cli("verify", "--format", "json", cwd=cwd)
@@ -541,9 +532,9 @@ def _run_locked(rounds: int, log: Callable[[str], None]) -> dict[str, float]:
             try:
                 if bed.dirty():  # what a failed step left; then by label
                     with suppress(Exception):
-                        _run([DNETLAB, "down"], bench.work)
+                        run_cli([DNETLAB, "down"], bench.work, TIMEOUT)
                 with suppress(Exception):
-                    _run([DNETLAB, "down"], bench.local_dir)
+                    run_cli([DNETLAB, "down"], bench.local_dir, TIMEOUT)
                 bed.reset(images=False)
                 local.clean()
                 if local.count():

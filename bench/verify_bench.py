@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 import floor
 import lab_bench
+from common import Samples, run_cli, timed
 
 VENV_BIN = Path(sys.executable).parent
 DNETLAB = str(VENV_BIN / "dnetlab")
@@ -65,32 +65,17 @@ def floor_spec(names: dict[str, str]) -> dict[str, Any]:
             "pings": [{"container": names[f"s{i}"], "address": _ip(j)} for i, j in _pairs()]}
 
 
-def _run(cmd: list[str], cwd: Path) -> tuple[float, str]:
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-3000:]}")
-    return elapsed, proc.stdout
-
-
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - started, value
-
-
 def _all_passed(passed: int, failed: int, errors: int, what: str) -> None:
     if (passed, failed, errors) != (N_PROBES, 0, 0):
         raise RuntimeError(f"{what}: {passed} passed, {failed} failed, {errors} errors; "
                            f"expected {N_PROBES} passed")
 
 
-class Bench:
+class Bench(Samples):
     def __init__(self, work: Path) -> None:
         from dnetlab.scenario import load
 
+        super().__init__()
         self.work = work
         self.engine = lab_bench.Engine(owned=[LABEL])
         self.lab_file = work / "lab.yaml"
@@ -100,8 +85,6 @@ class Bench:
         self.floor_file = work / "ping.json"
         self.floor_spec = floor_spec(names)
         self.floor_file.write_text(json.dumps(self.floor_spec))
-        self.samples: dict[str, list[float]] = {}
-        self.pending: dict[str, float] = {}
         self.execs: list[int] = []
 
     # -- the lab: up once, down at the end (never timed) -----------------------------------
@@ -132,62 +115,42 @@ class Bench:
         if left != N_SOURCES:
             raise RuntimeError(f"{what}: {left - N_SOURCES} container(s) left besides the lab")
 
-    def attempt(self, side: Callable[[], None], log: Callable[[str], None],
-                tries: int = 3) -> None:
-        """Run one side; a failed attempt (a probe that did not pass, or the lab changed
-        under us on a shared engine) is discarded, the lab brought back up (not timed),
-        and the side run again."""
-        for n in range(1, tries + 1):
-            self.pending = {}
-            try:
-                side()
-                self.expect_lab(side.__name__)
-            except Exception as exc:
-                if n == tries:
-                    raise
-                log(f"  {side.__name__}: attempt {n} discarded ({str(exc).splitlines()[0]})")
-                self.lab_up()
-                continue
-            for key, seconds in self.pending.items():
-                self.samples.setdefault(key, []).append(seconds)
-            return
-
     # -- the sides -------------------------------------------------------------------------
     def dnetlab_cli(self) -> None:
         """`dnetlab verify` as users run it after `up`: the lab's record, table output."""
-        seconds, out = _run([DNETLAB, "verify"], self.work)
+        seconds, out, _ = run_cli([DNETLAB, "verify"], self.work)
         m = SUMMARY.search(out)
         if m is None:
             raise RuntimeError(f"dnetlab verify: no summary line in:\n{out[-2000:]}")
         _all_passed(*(int(g) for g in m.groups()), what="dnetlab verify")
-        self.pending["verify_cli_s"] = seconds
+        self.add("verify_cli_s", seconds)
 
     def dnetlab_in_process(self) -> None:
         from dnetlab.lab import verify
 
-        seconds, run = _timed(lambda: verify(self.scenario, workers=WORKERS))
+        seconds, run = timed(lambda: verify(self.scenario, workers=WORKERS))
         report = run.report
         _all_passed(report.count("passed"), report.count("failed"), report.count("error"),
                     "dnetlab.lab.verify")
         if len(report.results) != N_PROBES:
             raise RuntimeError(f"dnetlab.lab.verify: {len(report.results)} results")
-        self.pending["verify_in_process_s"] = seconds
+        self.add("verify_in_process_s", seconds)
         self.execs.append(run.execs)
 
     def floor_cli(self) -> None:
-        seconds, _ = _run([sys.executable, FLOOR_SCRIPT, "ping", str(self.floor_file),
-                           str(WORKERS)], self.work)
-        self.pending["verify_floor_s"] = seconds
+        seconds, _, _ = run_cli([sys.executable, FLOOR_SCRIPT, "ping", str(self.floor_file),
+                                 str(WORKERS)], self.work)
+        self.add("verify_floor_s", seconds)
 
     def floor_in_process(self) -> None:
         api = floor.client()
         try:
-            seconds, execs = _timed(lambda: floor.ping(api, self.floor_spec))
+            seconds, execs = timed(lambda: floor.ping(api, self.floor_spec))
         finally:
             api.close()
         if execs != N_PROBES:
             raise RuntimeError(f"floor: {execs} execs")
-        self.pending["verify_floor_in_process_s"] = seconds
+        self.add("verify_floor_in_process_s", seconds)
 
 
 def _check_same_command(sc: Any) -> None:
@@ -226,7 +189,7 @@ def run(rounds: int = 5, log: Callable[[str], None] = print) -> dict[str, float]
                 for group in groups:
                     k = r % len(group)
                     for side in group[k:] + group[:k]:
-                        bench.attempt(side, log)
+                        bench.attempt(side, log, check=bench.expect_lab, recover=bench.lab_up)
                         load.append(os.getloadavg()[0])
                 log(f"  round {r + 1}/{rounds}: "
                     + ", ".join(f"{k} {v[-1]:.3f}" for k, v in bench.samples.items()))
