@@ -294,9 +294,31 @@ class Engine:
             )
         return str(created["Id"])
 
-    def remove_network(self, name_or_id: str) -> None:
-        with _translated(f"host {self.host.key}: removing network {name_or_id}"):
-            self.api.remove_network(name_or_id)
+    def remove_network(self, name_or_id: str, settle_s: float = 3.0) -> None:
+        """Remove a network. An endpoint whose container is already gone may linger a
+        moment ("has active endpoints" with no container attached): retried for up to
+        `settle_s`. Docker 20.10 can keep such an endpoint until dockerd restarts: then
+        the error says so."""
+        what = f"host {self.host.key}: removing network {name_or_id}"
+        deadline = time.monotonic() + settle_s
+        while True:
+            try:
+                with _translated(what):
+                    self.api.remove_network(name_or_id)
+                return
+            except EngineError as exc:
+                if "active endpoints" not in exc.message or self._has_containers(name_or_id):
+                    raise
+                if time.monotonic() > deadline:
+                    raise EngineError(
+                        f"{exc.message}; no container is attached to it: the engine keeps a "
+                        "dead endpoint (a Docker 20.10 fault after heavy churn); restart "
+                        "dockerd on that host, then run the command again") from exc
+            time.sleep(0.2)
+
+    def _has_containers(self, network: str) -> bool:
+        with _translated(f"host {self.host.key}: inspecting network {network}"):
+            return bool(self.api.inspect_network(network).get("Containers"))
 
     def remove_network_if_unused(self, name: str, settle_s: float = 0.0) -> None:
         """Remove the network unless a container uses it. What the engine itself keeps
