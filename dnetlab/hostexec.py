@@ -68,8 +68,9 @@ class FramingError(ValueError):
 def parse(reply: bytes, mark: str, count: int) -> list[JobResult]:
     """The results of `count` jobs from the host's reply, in job order."""
     results: dict[int, JobResult] = {}
-    pos = 0
     head = mark.encode() + b" "
+    # a login shell that prints something before the script runs: skip to the frames
+    pos = 0 if reply.startswith(head) else reply.find(b"\n" + head) + 1
     while pos < len(reply):
         end = reply.find(b"\n", pos)
         if end < 0 or not reply.startswith(head, pos):

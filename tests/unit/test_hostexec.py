@@ -94,6 +94,13 @@ def test_parse_reads_back_any_framed_reply(jobs: list[tuple[bool, int, bytes, by
             assert r.started is False and (r.output == said or not said)
 
 
+def test_what_a_login_shell_prints_before_the_frames_is_skipped() -> None:
+    mark = new_mark()
+    frame = f"{mark} 0 3 {len(mark) + 4} 0\n{mark}\nok\n".encode()
+    reply = b"Welcome!\nLast login: never\n" + frame
+    assert parse(reply, mark, 1) == [JobResult(True, 3, "ok\n")]
+
+
 @pytest.mark.parametrize(("reply", "says"), [
     (b"Welcome to the host!\n", "unexpected output from the host"),
     (b"MARK 0 0 10 0\nshort", "cut short"),
