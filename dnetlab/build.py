@@ -458,6 +458,8 @@ class Builder:
         result = []
         for iface, items in (raw or {}).items():
             for j, item in enumerate(items):
+                if not isinstance(item, str):
+                    continue  # the schema said so; ip_network would take a bool for 0 or 1
                 try:
                     if with_host:
                         if "/" not in item:
