@@ -307,7 +307,7 @@ class Engine:
                     self.api.remove_network(name_or_id)
                 return
             except EngineError as exc:
-                if "active endpoints" not in exc.message or self._has_containers(name_or_id):
+                if "active endpoints" not in exc.message or self._network_users(name_or_id):
                     raise
                 if time.monotonic() > deadline:
                     raise EngineError(
@@ -316,31 +316,22 @@ class Engine:
                         "dockerd on that host, then run the command again") from exc
             time.sleep(0.2)
 
-    def _has_containers(self, network: str) -> bool:
+    def _network_users(self, network: str) -> dict[str, Any]:
+        """The network's endpoints by container ID, as the engine lists them."""
         with _translated(f"host {self.host.key}: inspecting network {network}"):
-            return bool(self.api.inspect_network(network).get("Containers"))
+            return dict(self.api.inspect_network(network).get("Containers") or {})
 
     def remove_network_if_unused(self, name: str, settle_s: float = 0.0) -> None:
-        """Remove the network unless a container uses it. What the engine itself keeps
-        there for a moment after leaving a swarm (the `ingress-sbox` endpoint, "active
-        endpoints" with no container listed) is waited out for up to `settle_s`."""
-        docker = self._sdk()
+        """Remove the network unless a container uses it; quietly, it is a courtesy. The
+        endpoint a left swarm keeps there for a moment (`ingress-sbox`) is waited out for
+        up to `settle_s`, as `remove_network` waits out one with no container."""
         deadline = time.monotonic() + settle_s
-        with suppress(docker.errors.NotFound):
-            while True:
-                users = self.api.inspect_network(name).get("Containers") or {}
-                if users and not all(k == "ingress-sbox" for k in users):
-                    return  # a container uses it: not ours to remove
-                if not users:
-                    try:
-                        self.api.remove_network(name)
-                        return
-                    except docker.errors.APIError as exc:
-                        if "active endpoints" not in str(exc):
-                            return
-                if time.monotonic() > deadline:
-                    return
+        with suppress(EngineError):  # gone already, in use, or a dead endpoint
+            while set(users := self._network_users(name)) == {"ingress-sbox"} and (
+                    time.monotonic() < deadline):
                 time.sleep(0.1)
+            if not users:
+                self.remove_network(name, settle_s=max(0.0, deadline - time.monotonic()))
 
     # -- volumes -------------------------------------------------------------------------
     def create_volume(self, spec: VolumeSpec) -> None:
@@ -525,21 +516,13 @@ class Engine:
 
     def exec_many(self, jobs: Sequence[hostexec.Job], parallel: int) -> list[
             ExecResult | EngineError]:
-        """Run `sh -c SCRIPT` in each job's container, at most `parallel` at a time.
-
-        Over SSH: one command on the host's existing SSH connection runs them all with the
-        host's `docker exec` (the CLI that the SSH transport itself needs). Elsewhere: one
-        exec per job through the API.
-        """
+        """Run `sh -c SCRIPT` in each job's container, at most `parallel` at a time: one
+        command on the host's existing SSH connection runs them all with the host's `docker
+        exec` (the CLI that the SSH transport itself needs). Only where
+        `runs_execs_over_ssh`; elsewhere callers run `exec` per job, in parallel."""
         client = self._ssh_client()
         if client is None:
-            out: list[ExecResult | EngineError] = []
-            for job in jobs:
-                try:
-                    out.append(self.exec(job.container, ["sh", "-c", job.script]))
-                except EngineError as exc:
-                    out.append(exc)
-            return out
+            raise ValueError(f"host {self.host.key}: exec_many needs an ssh:// engine")
         import paramiko  # loaded already: the SSH transport uses it
 
         mark = hostexec.new_mark()

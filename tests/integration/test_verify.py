@@ -90,6 +90,12 @@ FAILING = """
   - {name: file-missing, type: file, on: a, path: /no/such/file, contains: x}
 """
 
+# the names the FAILING probes go by (a dns probe's `name` is its query, so the failing one
+# goes by its generated name)
+FAILING_NAMES = {"ping-wrong", "ping-should-not", "dns a: a", "tcp-wrong", "http-wrong",
+                 "trace-wrong", "if-wrong", "routes-wrong", "file-wrong", "exec-wrong",
+                 "file-missing"}
+
 
 def _verify(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "dnetlab", "verify", *args], cwd=cwd,
@@ -123,13 +129,9 @@ def test_every_probe_type_passes_and_fails_with_reasons(kit: Any) -> None:
     code, rep = _json(d)
     assert code == 1  # the failing set fails
     by = {p["name"]: p for p in rep["probes"]}
-    # a dns probe's `name` is its query, so the failing one goes by its generated name
-    failing = {"ping-wrong", "ping-should-not", "dns a: a", "tcp-wrong", "http-wrong",
-               "trace-wrong", "if-wrong", "routes-wrong", "file-wrong", "exec-wrong",
-               "file-missing"}
-    assert failing <= set(by)
+    assert set(by) >= FAILING_NAMES
     for n, p in by.items():
-        if n in failing:
+        if n in FAILING_NAMES:
             assert p["status"] == "failed", p
         else:
             assert p["status"] == "passed", p
@@ -142,9 +144,9 @@ def test_every_probe_type_passes_and_fails_with_reasons(kit: Any) -> None:
     assert "eth5" in by["if-wrong"]["actual"] or "eth5" in by["if-wrong"]["expected"]
     assert "10.236.0.254" in by["routes-wrong"]["expected"]
     assert "10.236.0.1" in by["routes-wrong"]["actual"]
-    assert rep["summary"]["failed"] == len(failing) and rep["summary"]["errors"] == 0
+    assert rep["summary"]["failed"] == len(FAILING_NAMES) and rep["summary"]["errors"] == 0
     # `ping a -> web` is written twice (once alone, once from the lists): same name
-    assert rep["summary"]["passed"] == len(rep["probes"]) - len(failing)
+    assert rep["summary"]["passed"] == len(rep["probes"]) - len(FAILING_NAMES)
     assert rep["scenario"] == name
     # lists expanded to every distinct pair
     assert {"ping a -> web", "ping web -> a"} <= set(by)
