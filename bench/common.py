@@ -4,11 +4,12 @@ something else disturbed is discarded and run again)."""
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -65,3 +66,45 @@ class Samples:
             for key, values in self.pending.items():
                 self.samples.setdefault(key, []).extend(values)
             return
+
+
+def medians(samples: dict[str, list[float]], log: Callable[[str], None]) -> dict[str, float]:
+    """The median of each figure, each logged with its range."""
+    out: dict[str, float] = {}
+    for key, v in sorted(samples.items()):
+        out[key] = statistics.median(v)
+        log(f"  {key:28} median {out[key]:7.3f} s  [{min(v):.3f} .. {max(v):.3f}]  n={len(v)}")
+    return out
+
+
+def check_workers(workers: int, where: str) -> None:
+    """A bench's own worker count must be dnetlab's default: both sides run as wide."""
+    from dnetlab.lab import DEFAULT_WORKERS
+
+    if workers != DEFAULT_WORKERS:
+        raise RuntimeError(f"dnetlab's default workers is now {DEFAULT_WORKERS}; set "
+                           f"{where} WORKERS to match")
+
+
+def lab_up(path: str, root: Path, workers: int) -> Any:
+    """`dnetlab.lab.up` as the CLI does it past its imports: load, then up; a failed step
+    raises."""
+    from dnetlab.lab import up
+    from dnetlab.scenario import load
+
+    result = up(load(path), workers=workers, record_root=root)
+    if result.applied is not None and not result.applied.ok:
+        raise RuntimeError(f"dnetlab.lab.up failed: {result.applied.failed[:3]}")
+    return result
+
+
+def lab_down(path: str, root: Path, workers: int) -> Any:
+    """`dnetlab.lab.down` of the lab in `path`, on every host it may live on."""
+    from dnetlab.lab import down, hosts_for
+    from dnetlab.scenario import load
+
+    sc = load(path).scenario
+    result = down(sc.name, hosts_for(sc.name, sc, root), workers=workers, record_root=root)
+    if result.applied is not None and not result.applied.ok:
+        raise RuntimeError(f"dnetlab.lab.down failed: {result.applied.failed[:3]}")
+    return result

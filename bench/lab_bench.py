@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import floor
-from common import Samples, run_cli, timed
+from common import Samples, check_workers, lab_down, lab_up, medians, run_cli, timed
 
 VENV_BIN = Path(sys.executable).parent
 DNETLAB = str(VENV_BIN / "dnetlab")
@@ -224,22 +223,13 @@ class Bench(Samples):
             self.expect_down(self.lab_label, "dnetlab down")
 
     def dnetlab_in_process(self) -> None:
-        from dnetlab.lab import down, hosts_for, up
-        from dnetlab.scenario import load
-
         path, root = str(self.lab_file), self.work
 
-        def bring_up() -> None:  # what the CLI does past its imports: load, then up
-            result = up(load(path), workers=WORKERS, record_root=root)
-            if result.applied is not None and not result.applied.ok:
-                raise RuntimeError(f"dnetlab.lab.up failed: {result.applied.failed[:3]}")
+        def bring_up() -> None:
+            lab_up(path, root, WORKERS)
 
         def take_down() -> None:
-            sc = load(path).scenario
-            result = down(sc.name, hosts_for(sc.name, sc, root), workers=WORKERS,
-                          record_root=root)
-            if result.applied is not None and not result.applied.ok:
-                raise RuntimeError(f"dnetlab.lab.down failed: {result.applied.failed[:3]}")
+            lab_down(path, root, WORKERS)
 
         with self.clean_around():
             self.add("lab_up_in_process_s", timed(bring_up)[0])
@@ -304,11 +294,7 @@ class Bench(Samples):
 
 
 def run(rounds: int = 3, log: Callable[[str], None] = print) -> dict[str, float]:
-    from dnetlab.lab import DEFAULT_WORKERS
-
-    if DEFAULT_WORKERS != WORKERS:
-        raise RuntimeError(f"dnetlab's default workers is now {DEFAULT_WORKERS}; set "
-                           "bench/floor.py WORKERS to match")
+    check_workers(WORKERS, "bench/floor.py")
     with tempfile.TemporaryDirectory(prefix="dnetlab-bench-") as tmp:
         bench = Bench(Path(tmp))
         try:
@@ -326,10 +312,7 @@ def run(rounds: int = 3, log: Callable[[str], None] = print) -> dict[str, float]
                         load.append(os.getloadavg()[0])
                         log(f"  round {r + 1}/{rounds} {side.__name__:20} "
                             f"{time.perf_counter() - started:6.1f} s")
-            out = {k: statistics.median(v) for k, v in bench.samples.items()}
-            for key, v in sorted(bench.samples.items()):
-                log(f"  {key:28} median {statistics.median(v):7.3f} s  "
-                    f"[{min(v):.3f} .. {max(v):.3f}]  n={len(v)}")
+            out = medians(bench.samples, log)
             out["lab_loadavg_1m_max"] = max(load)
             log(f"  1-minute load average during the rounds: {min(load):.1f} .. {max(load):.1f}")
             bench.attempt(bench.scale, log)

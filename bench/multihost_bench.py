@@ -35,7 +35,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from common import run_cli
+from common import check_workers, lab_down, lab_up, medians, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -324,25 +324,17 @@ class Bench:
 
     # -- in process, once per phase: SSH channels ----------------------------------------
     def in_process(self) -> None:
-        from dnetlab.lab import down, hosts_for, up, verify
+        from dnetlab.lab import verify
         from dnetlab.scenario import load
 
         path, root = str(self.lab_file), self.work
         counter = ChannelCounter()
 
         def bring_up() -> Any:
-            result = up(load(path), workers=WORKERS, record_root=root)
-            if result.applied is not None and not result.applied.ok:
-                raise RuntimeError(f"dnetlab.lab.up failed: {result.applied.failed[:3]}")
-            return result
+            return lab_up(path, root, WORKERS)
 
         def take_down() -> Any:
-            sc = load(path).scenario
-            result = down(sc.name, hosts_for(sc.name, sc, root), workers=WORKERS,
-                          record_root=root)
-            if result.applied is not None and not result.applied.ok:
-                raise RuntimeError(f"dnetlab.lab.down failed: {result.applied.failed[:3]}")
-            return result
+            return lab_down(path, root, WORKERS)
 
         def check_verify() -> Any:
             run = verify(load(path).scenario, workers=WORKERS)
@@ -500,11 +492,7 @@ def run(rounds: int = 3, log: Callable[[str], None] = print) -> dict[str, float]
 
 
 def _run_locked(rounds: int, log: Callable[[str], None]) -> dict[str, float]:
-    from dnetlab.lab import DEFAULT_WORKERS
-
-    if DEFAULT_WORKERS != WORKERS:
-        raise RuntimeError(f"dnetlab's default workers is now {DEFAULT_WORKERS}; set "
-                           "bench/multihost_bench.py WORKERS to match")
+    check_workers(WORKERS, "bench/multihost_bench.py")
     bed, local = Bed(), Local()
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="dnetlab-bench-mh-") as tmp:
@@ -543,10 +531,7 @@ def _run_locked(rounds: int, log: Callable[[str], None]) -> dict[str, float]:
                 bed.close()
                 local.api.close()
                 shutil.rmtree(Path(tmp) / ".dnetlab", ignore_errors=True)
-    out = dict(bench.out)
-    for key, v in sorted(bench.samples.items()):
-        out[key] = statistics.median(v)
-        log(f"  {key:24} median {out[key]:7.3f} s  [{min(v):.3f} .. {max(v):.3f}]  n={len(v)}")
+    out = {**bench.out, **medians(bench.samples, log)}
     out["remote_verify_vs_local"] = out["mh_verify_s"] / out["local_verify_s"]
     out["mh_verify_retried_runs"] = float(bench.retried)
     out["mh_loadavg_1m_max"] = max(load)

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from typing import Any
 
 import floor
 import lab_bench
-from common import Samples, run_cli, timed
+from common import Samples, check_workers, medians, run_cli, timed
 
 VENV_BIN = Path(sys.executable).parent
 DNETLAB = str(VENV_BIN / "dnetlab")
@@ -122,7 +121,8 @@ class Bench(Samples):
         m = SUMMARY.search(out)
         if m is None:
             raise RuntimeError(f"dnetlab verify: no summary line in:\n{out[-2000:]}")
-        _all_passed(*(int(g) for g in m.groups()), what="dnetlab verify")
+        passed, failed, errors = (int(g) for g in m.groups())
+        _all_passed(passed, failed, errors, "dnetlab verify")
         self.add("verify_cli_s", seconds)
 
     def dnetlab_in_process(self) -> None:
@@ -168,11 +168,7 @@ def _check_same_command(sc: Any) -> None:
 
 
 def run(rounds: int = 5, log: Callable[[str], None] = print) -> dict[str, float]:
-    from dnetlab.lab import DEFAULT_WORKERS
-
-    if DEFAULT_WORKERS != WORKERS:
-        raise RuntimeError(f"dnetlab's default workers is now {DEFAULT_WORKERS}; set "
-                           "bench/floor.py WORKERS to match")
+    check_workers(WORKERS, "bench/floor.py")
     with tempfile.TemporaryDirectory(prefix="dnetlab-bench-verify-") as tmp:
         bench = Bench(Path(tmp))
         try:
@@ -193,10 +189,7 @@ def run(rounds: int = 5, log: Callable[[str], None] = print) -> dict[str, float]
                         load.append(os.getloadavg()[0])
                 log(f"  round {r + 1}/{rounds}: "
                     + ", ".join(f"{k} {v[-1]:.3f}" for k, v in bench.samples.items()))
-            out = {k: statistics.median(v) for k, v in bench.samples.items()}
-            for key, v in sorted(bench.samples.items()):
-                log(f"  {key:28} median {statistics.median(v):7.3f} s  "
-                    f"[{min(v):.3f} .. {max(v):.3f}]  n={len(v)}")
+            out = medians(bench.samples, log)
             log(f"  execs per in-process verify: {bench.execs}; 1-minute load average "
                 f"{min(load):.1f} .. {max(load):.1f}")
         finally:
