@@ -79,7 +79,7 @@ def medians(samples: dict[str, list[float]], log: Callable[[str], None]) -> dict
 
 def check_workers(workers: int, where: str) -> None:
     """A bench's own worker count must be dnetlab's default: both sides run as wide."""
-    from dnetlab.lab import DEFAULT_WORKERS
+    from dnetlab.lab.session import DEFAULT_WORKERS
 
     if workers != DEFAULT_WORKERS:
         raise RuntimeError(f"dnetlab's default workers is now {DEFAULT_WORKERS}; set "
@@ -87,24 +87,24 @@ def check_workers(workers: int, where: str) -> None:
 
 
 def lab_up(path: str, root: Path, workers: int) -> Any:
-    """`dnetlab.lab.up` as the CLI does it past its imports: load, then up; a failed step
+    """`dnetlab.lab.up.up` as the CLI does it past its imports: load, then up; a failed step
     raises."""
-    from dnetlab.lab import up
-    from dnetlab.scenario import load
+    from dnetlab.lab.up import up
+    from dnetlab.load.pipeline import load
 
     result = up(load(path), workers=workers, record_root=root)
     if result.applied is not None and not result.applied.ok:
-        raise RuntimeError(f"dnetlab.lab.up failed: {result.applied.failed[:3]}")
+        raise RuntimeError(f"dnetlab.lab.up.up failed: {result.applied.failed[:3]}")
     return result
 
 
 def lab_down(path: str, root: Path, workers: int) -> Any:
-    """`dnetlab.lab.down` of the lab in `path`, on every host it may live on."""
-    from dnetlab.lab import down, hosts_for
-    from dnetlab.scenario import load
+    """`dnetlab.lab.down.down` of the lab in `path`, on every host it may live on."""
+    from dnetlab.lab.down import down, hosts_for
+    from dnetlab.load.pipeline import load
 
     sc = load(path).scenario
     result = down(sc.name, hosts_for(sc.name, sc, root), workers=workers, record_root=root)
     if result.applied is not None and not result.applied.ok:
-        raise RuntimeError(f"dnetlab.lab.down failed: {result.applied.failed[:3]}")
+        raise RuntimeError(f"dnetlab.lab.down.down failed: {result.applied.failed[:3]}")
     return result

@@ -23,7 +23,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-WORKERS = 8  # dnetlab.lab.DEFAULT_WORKERS
+WORKERS = 8  # dnetlab.lab.session.DEFAULT_WORKERS
 SOCKET = "unix:///var/run/docker.sock"
 
 

@@ -34,7 +34,7 @@ LAB = "bench-up50"  # dnetlab's lab
 FLOOR = "bench-floor"  # the floor's objects carry dnetlab.scenario=bench-floor
 PROJECT = "bench-compose"
 SCALE = "bench-scale200"
-WORKERS = floor.WORKERS  # == dnetlab.lab.DEFAULT_WORKERS, checked in run()
+WORKERS = floor.WORKERS  # == dnetlab.lab.session.DEFAULT_WORKERS, checked in run()
 N_CONTAINERS, N_NETWORKS = 50, 2
 
 COMPOSE_LABEL = f"com.docker.compose.project={PROJECT}"
@@ -233,10 +233,10 @@ class Bench(Samples):
 
         with self.clean_around():
             self.add("lab_up_in_process_s", timed(bring_up)[0])
-            self.expect_up(self.lab_label, "dnetlab.lab.up")
+            self.expect_up(self.lab_label, "dnetlab.lab.up.up")
             self.add("lab_noop_up_in_process_s", timed(bring_up)[0])
             self.add("lab_down_in_process_s", timed(take_down)[0])
-            self.expect_down(self.lab_label, "dnetlab.lab.down")
+            self.expect_down(self.lab_label, "dnetlab.lab.down.down")
 
     def floor_cli(self) -> None:
         py, spec = sys.executable, str(self.floor_file)

@@ -51,7 +51,7 @@ N_HOSTS, PER_HOST = 3, 10
 N = N_HOSTS * PER_HOST
 COUNT = 1  # echoes per ping: the cost measured is dnetlab's, not ICMP's
 WITHIN = 10  # a probe failing at first may pass on a later round (none did here)
-WORKERS = 8  # == dnetlab.lab.DEFAULT_WORKERS, checked in run()
+WORKERS = 8  # == dnetlab.lab.session.DEFAULT_WORKERS, checked in run()
 TIMEOUT = 300  # seconds, any one CLI step
 TARGETS = {"remote_verify_vs_local": ("<=", 2.0)}
 
@@ -324,8 +324,8 @@ class Bench:
 
     # -- in process, once per phase: SSH channels ----------------------------------------
     def in_process(self) -> None:
-        from dnetlab.lab import verify
-        from dnetlab.scenario import load
+        from dnetlab.lab.verify import verify
+        from dnetlab.load.pipeline import load
 
         path, root = str(self.lab_file), self.work
         counter = ChannelCounter()
@@ -339,15 +339,15 @@ class Bench:
         def check_verify() -> Any:
             run = verify(load(path).scenario, workers=WORKERS)
             _passed([{"status": r.status, "attempts": r.attempts}
-                     for r in run.report.results], "dnetlab.lab.verify")
+                     for r in run.report.results], "dnetlab.lab.verify.verify")
             return run
 
         phases: list[tuple[str, Callable[[], Any], Callable[[Any], None]]] = [
-            ("up", bring_up, lambda res: self.bed.expect_up("dnetlab.lab.up")),
+            ("up", bring_up, lambda res: self.bed.expect_up("dnetlab.lab.up.up")),
             ("noop_up", bring_up, lambda res: self._is_noop(res)),
             ("verify", check_verify, lambda run: self.out.update(
                 mh_verify_execs=float(run.execs))),
-            ("down", take_down, lambda res: self.bed.expect_down("dnetlab.lab.down")),
+            ("down", take_down, lambda res: self.bed.expect_down("dnetlab.lab.down.down")),
         ]
         with counter.installed():
             for name, fn, check in phases:
@@ -363,14 +363,14 @@ class Bench:
                 self.log(f"  in process {name:8} {seconds:6.2f} s  {channels:4} SSH channels "
                          f"over {connections} connections")
 
-        from dnetlab.lab import verify as lab_verify
+        from dnetlab.lab.verify import verify as lab_verify
 
         sc = load(str(self.local_file)).scenario
         started = time.perf_counter()
         run = lab_verify(sc, workers=WORKERS)
         self.out["local_verify_in_process_s"] = time.perf_counter() - started
         _passed([{"status": r.status, "attempts": r.attempts} for r in run.report.results],
-                "dnetlab.lab.verify (local)")
+                "dnetlab.lab.verify.verify (local)")
 
     @staticmethod
     def _is_noop(result: Any) -> None:
@@ -383,7 +383,7 @@ class Bench:
         and what an SSH session alone costs (sshd, the login shell): read-only GETs."""
         import paramiko
 
-        from dnetlab.engine import Engine
+        from dnetlab.engine.core import Engine
         from dnetlab.model import Host
 
         engines = [Engine.open(Host(f"h{n + 1}", f"ssh://root@{a}"))

@@ -65,7 +65,7 @@ def bench_startup(rounds: int) -> dict[str, float]:
 
 
 def bench_validate(rounds: int) -> dict[str, float]:
-    from dnetlab.scenario import load
+    from dnetlab.load.pipeline import load
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.yaml"

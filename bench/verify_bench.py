@@ -30,7 +30,7 @@ FLOOR_SCRIPT = str(Path(floor.__file__).resolve())
 
 LAB = "bench-verify"
 LABEL = f"dnetlab.scenario={LAB}"
-WORKERS = floor.WORKERS  # == dnetlab.lab.DEFAULT_WORKERS, checked in run()
+WORKERS = floor.WORKERS  # == dnetlab.lab.session.DEFAULT_WORKERS, checked in run()
 N_SOURCES, PEERS, COUNT = 20, 5, 1  # 20 sources x 5 targets = 100 pings of 1 echo each
 N_PROBES = N_SOURCES * PEERS
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) errors in ", re.M)
@@ -72,7 +72,7 @@ def _all_passed(passed: int, failed: int, errors: int, what: str) -> None:
 
 class Bench(Samples):
     def __init__(self, work: Path) -> None:
-        from dnetlab.scenario import load
+        from dnetlab.load.pipeline import load
 
         super().__init__()
         self.work = work
@@ -88,16 +88,16 @@ class Bench(Samples):
 
     # -- the lab: up once, down at the end (never timed) -----------------------------------
     def lab_up(self) -> None:
-        from dnetlab.lab import up
-        from dnetlab.scenario import load
+        from dnetlab.lab.up import up
+        from dnetlab.load.pipeline import load
 
         result = up(load(str(self.lab_file)), workers=WORKERS, record_root=self.work)
         if result.applied is not None and not result.applied.ok:
-            raise RuntimeError(f"dnetlab.lab.up failed: {result.applied.failed[:3]}")
+            raise RuntimeError(f"dnetlab.lab.up.up failed: {result.applied.failed[:3]}")
         self.expect_lab("dnetlab up")
 
     def lab_down(self) -> None:
-        from dnetlab.lab import down, hosts_for
+        from dnetlab.lab.down import down, hosts_for
 
         try:
             down(LAB, hosts_for(LAB, self.scenario, self.work), workers=WORKERS,
@@ -126,14 +126,14 @@ class Bench(Samples):
         self.add("verify_cli_s", seconds)
 
     def dnetlab_in_process(self) -> None:
-        from dnetlab.lab import verify
+        from dnetlab.lab.verify import verify
 
         seconds, run = timed(lambda: verify(self.scenario, workers=WORKERS))
         report = run.report
         _all_passed(report.count("passed"), report.count("failed"), report.count("error"),
-                    "dnetlab.lab.verify")
+                    "dnetlab.lab.verify.verify")
         if len(report.results) != N_PROBES:
-            raise RuntimeError(f"dnetlab.lab.verify: {len(report.results)} results")
+            raise RuntimeError(f"dnetlab.lab.verify.verify: {len(report.results)} results")
         self.add("verify_in_process_s", seconds)
         self.execs.append(run.execs)
 

@@ -1,3 +1,3 @@
-from dnetlab.cli import main
+from dnetlab.cli.commands import main
 
 main()

@@ -23,8 +23,6 @@ FIELDS = "dnetlab.config-fields"
 KIND = "dnetlab.kind"  # container, network, volume, helper
 SWARM = "dnetlab.swarm"
 
-RESERVED_PREFIX = "dnetlab."
-
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)

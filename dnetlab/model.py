@@ -13,6 +13,7 @@ SwarmRole = Literal["manager", "worker"]
 NetworkMode = Literal["none", "host", "bridge"]
 
 LOCAL_HOST = "local"
+DEFAULT_BRIDGE = "bridge"  # the name of Docker's default bridge network on every engine
 
 
 @dataclass(frozen=True)

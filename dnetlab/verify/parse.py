@@ -326,9 +326,6 @@ class Route:
 class RouteTable:
     routes: tuple[Route, ...]
 
-    @property
-    def default(self) -> Route | None:
-        return next((r for r in self.routes if r.dest == "default" and not r.kind), None)
 
 
 _ROUTE_TYPES = {"unicast", "local", "broadcast", "multicast", "throw", "unreachable",

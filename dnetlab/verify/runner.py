@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from dnetlab import hostexec, labels
-from dnetlab.engine import Engine, EngineError, ExecResult
+from dnetlab import labels
+from dnetlab.engine import hostexec
+from dnetlab.engine.core import Engine, EngineError, ExecResult
 from dnetlab.errors import EnvironmentFailure
-from dnetlab.model import Scenario
-from dnetlab.observed import HostObserved, LiveContainer
-from dnetlab.plan import DEFAULT_BRIDGE
+from dnetlab.model import DEFAULT_BRIDGE, Scenario
+from dnetlab.reconcile.observed import HostObserved, LiveContainer
 from dnetlab.verify import batch
 from dnetlab.verify.checks import check
 from dnetlab.verify.commands import command_for

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dnetlab.model import (
+    DEFAULT_BRIDGE,
     DnsProbe,
     HttpProbe,
     PingProbe,
@@ -16,7 +17,6 @@ from dnetlab.model import (
     TcpProbe,
     TracerouteProbe,
 )
-from dnetlab.plan import DEFAULT_BRIDGE
 from dnetlab.verify.outcome import Resolved
 
 

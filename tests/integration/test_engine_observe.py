@@ -7,7 +7,7 @@ from pathlib import Path
 
 import docker
 
-from dnetlab.engine import Engine
+from dnetlab.engine.core import Engine
 from dnetlab.model import Host
 from tests.integration.labtools import lab_name, two_net_lab, write
 
@@ -38,7 +38,7 @@ def test_socket_reader_and_sdk_observe_the_same_state(  # type: ignore[no-untype
 def test_reading_state_does_not_load_the_sdk() -> None:
     import subprocess
 
-    code = ("import sys; from dnetlab.engine import Engine; from dnetlab.model import Host; "
+    code = ("import sys; from dnetlab.engine.core import Engine; from dnetlab.model import Host; "
             "e = Engine.open(Host('local', None)); e.observe(['busybox']); "
             "print('docker' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

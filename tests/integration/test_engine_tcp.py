@@ -85,6 +85,6 @@ probes:
     assert up.returncode == 0, up.stderr
     assert "up to date" in run("up", path).stdout
     rep = json.loads(run("verify", "--format", "json").stdout)
-    assert [p["status"] for p in rep["probes"]] == ["passed", "passed"]
+    assert [p["status"] for p in rep["probes"]] == ["passed", "passed"], rep
     assert run("down").returncode == 0
     assert nothing_left(docker_client, name)  # type: ignore[arg-type]

@@ -341,8 +341,8 @@ def test_exec_many_over_ssh_frames_any_output_and_names_what_did_not_start(
     """Engine.exec_many on an SSH host: exit codes and arbitrary bytes come back intact,
     text that looks like the framing does not confuse it, and a job docker cannot start is
     an error that says why, without spoiling the others."""
-    from dnetlab.engine import Engine, EngineError, ExecResult
-    from dnetlab.hostexec import Job
+    from dnetlab.engine.core import Engine, EngineError, ExecResult
+    from dnetlab.engine.hostexec import Job
     from dnetlab.model import Host
 
     _bed("load-image", "1", "busybox:latest")

@@ -1,0 +1,456 @@
+"""Command line: each command parses options, makes one core call and prints the result.
+
+Heavy modules (the Docker SDK, paramiko, jsonschema, jinja2) are imported inside the
+commands that need them, so `dnetlab --help` starts about as fast as click itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from dnetlab import __version__
+from dnetlab.errors import DnetlabError, ExitCode, ScenarioInvalid
+
+if TYPE_CHECKING:
+    from dnetlab.load.rendered import Variables
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_state: dict[str, Any] = {"debug": False, "command": None}
+
+# what to tell a user whose command was stopped before it reached its own handling of
+# Ctrl-C (while loading, checking or waiting on the lock): nothing was half-done there,
+# but a lab command may still have work to finish
+_AFTER_INTERRUPT = {
+    "up": "run `dnetlab up` again to finish (it converges), or `dnetlab down` to remove "
+          "what was made",
+    "down": "run `dnetlab down` again to finish",
+}
+
+
+def _vars_options(f: F) -> F:
+    f = click.option("--vars-file", "vars_files", multiple=True, metavar="FILE",
+                     type=click.Path(dir_okay=False),
+                     help="YAML mapping of template variables (overrides `vars:`).")(f)
+    f = click.option("--var", "var_items", multiple=True, metavar="KEY=VALUE",
+                     help="Set a template variable (overrides --vars-file); repeatable.")(f)
+    return f
+
+
+def _variables(var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> Variables:
+    from dnetlab.load.rendered import Variables
+
+    cli: dict[str, str] = {}
+    for item in var_items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise click.UsageError(f"--var {item!r}: expected KEY=VALUE with KEY a name such "
+                                   "as manager_addr")
+        cli[key] = value
+    return Variables(cli=cli, files=vars_files)
+
+
+def _print_issues(issues: Any) -> None:
+    for issue in issues:
+        click.echo(issue.format(), err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dnetlab")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr.")
+def cli(debug: bool, verbose: int) -> None:
+    """Declarative Docker network labs: validate, bring up, verify, tear down.
+
+    A scenario YAML file declares networks, containers on one or several Docker hosts, and
+    probes that prove the lab works. See `dnetlab schema` for the format.
+    """
+    _state["debug"] = debug
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@_vars_options
+def validate(files: tuple[str, ...], var_items: tuple[str, ...],
+             vars_files: tuple[str, ...]) -> None:
+    """Check scenario files (schema and semantics); no engine is contacted.
+
+    Every problem is reported as FILE:LINE:COL: path.to.key: message. Exit 0 when all
+    files are valid (warnings allowed), 2 otherwise.
+    """
+    from dnetlab.load.pipeline import load
+
+    variables = _variables(var_items, vars_files)
+    failed = False
+    for path in files:
+        try:
+            loaded = load(path, variables)
+        except ScenarioInvalid as exc:
+            _print_issues(exc.issues)
+            failed = True
+            continue
+        _print_issues(loaded.warnings)
+        sc = loaded.scenario
+        click.echo(f"{path}: ok: scenario {sc.name!r}, {len(sc.hosts)} host(s), "
+                   f"{len(sc.networks)} network(s), {len(sc.containers)} container(s), "
+                   f"{len(sc.probes)} probe(s)")
+    if failed:
+        raise SystemExit(ExitCode.USAGE)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_vars_options
+def render(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
+    """Print the scenario after templating: the text that line numbers refer to."""
+    from dnetlab.load.render import render as render_template
+    from dnetlab.load.source import read_source
+
+    rendered = render_template(read_source(file), _variables(var_items, vars_files))
+    click.echo(rendered.text, nl=not rendered.text.endswith("\n"))
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (draft 2020-12)."""
+    from dnetlab.load.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
+# -- lab commands ------------------------------------------------------------------------------
+
+def _name_option(f: F) -> F:
+    return click.option("-n", "--name", "lab_name", metavar="NAME",
+                        help="The recorded lab to act on, when several are recorded here.")(f)
+
+
+def _workers_option(f: F) -> F:
+    return click.option("--workers", type=click.IntRange(1, 64), default=None,
+                        help="Operations run in parallel (default 8).")(f)
+
+
+def _load_file(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> Any:
+    from dnetlab.lab.records import already_validated
+    from dnetlab.load.pipeline import load
+
+    loaded = load(file, _variables(var_items, vars_files), trusted=already_validated)
+    _print_issues(loaded.warnings)
+    return loaded
+
+
+def _recorded_scenario(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
+                       vars_files: tuple[str, ...]) -> Any:
+    """The scenario of FILE when given, else the one `up` recorded in .dnetlab/."""
+    if file:
+        return _load_file(file, var_items, vars_files).scenario
+    from dnetlab.lab import records
+    from dnetlab.lab.deployed import scenario_from_record
+
+    return scenario_from_record(records.pick(lab_name))
+
+
+@contextmanager
+def _interruptible() -> Iterator[threading.Event]:
+    """Ctrl-C or SIGTERM ask the running operation to stop starting new steps; a second
+    Ctrl-C stops at once."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        click.echo("\nstopping: letting running steps finish (Ctrl-C again to abort)",
+                   err=True)
+
+    old_int = signal.signal(signal.SIGINT, handler)
+    old_term = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+
+
+def _report_apply(result: Any, what: str, name: str) -> None:
+    if result is None:
+        return
+    for step in result.failed:
+        click.echo(f"dnetlab: failed: {step.ops[0].display or step.ops[0].describe()}: "
+                   f"{step.error}", err=True)
+    if result.interrupted:
+        click.echo(f"dnetlab: interrupted: {len(result.steps)} step(s) done, {result.not_run} "
+                   f"not started; run `dnetlab {what}` again to finish", err=True)
+        raise SystemExit(130)
+    if result.failed:
+        hint = ("run `dnetlab up` again once the cause is fixed; what was done is kept"
+                if what == "up" else "run `dnetlab down` again")
+        click.echo(f"dnetlab: {len(result.failed)} step(s) failed for lab {name}; {hint}",
+                   err=True)
+        raise SystemExit(ExitCode.FAILED)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_vars_options
+def plan(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
+    """Show what `up` would change, and why; changes nothing."""
+    from dnetlab.lab.up import plan_up
+
+    the_plan, problems = plan_up(_load_file(file, var_items, vars_files))
+    click.echo(the_plan.text(), nl=False)
+    for p in problems:
+        click.echo(f"preflight: {p}", err=True)
+    if problems:
+        raise SystemExit(ExitCode.ENVIRONMENT)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_vars_options
+@_workers_option
+@click.option("--dry-run", is_flag=True, help="Print the plan, change nothing (as `plan`).")
+def up(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...], workers: int | None,
+       dry_run: bool) -> None:
+    """Bring the lab to what FILE declares: create, repair and remove, idempotently."""
+    if dry_run:
+        plan.callback(file, var_items, vars_files)  # type: ignore[misc]
+        return
+    from dnetlab.lab.progress import reporter_for
+    from dnetlab.lab.session import DEFAULT_WORKERS
+    from dnetlab.lab.up import up as lab_up
+
+    loaded = _load_file(file, var_items, vars_files)
+    variables = _variables(var_items, vars_files)
+    with _interruptible() as stop:
+        result = lab_up(loaded, reporter_for(), workers=workers or DEFAULT_WORKERS, stop=stop,
+                        variables=variables.cli, vars_files=tuple(vars_files))
+    name = loaded.scenario.name
+    _report_apply(result.applied, "up", name)
+    if result.applied is None:
+        click.echo(f"lab {name} is up to date ({result.seconds:.2f} s)")
+    else:
+        n = len(result.plan.ops)
+        click.echo(f"lab {name} is up: {n} change(s) in {result.seconds:.2f} s")
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@_name_option
+@_vars_options
+@_workers_option
+@click.option("--graceful", is_flag=True, help="Stop containers with their stop timeout "
+              "instead of killing them.")
+@click.option("--volumes", is_flag=True, help="Also remove the lab's volumes.")
+def down(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
+         vars_files: tuple[str, ...], workers: int | None, graceful: bool, volumes: bool) -> None:
+    """Remove what the lab owns on every host (FILE, or the lab recorded here)."""
+    from dnetlab.lab import records
+    from dnetlab.lab.down import down as lab_down
+    from dnetlab.lab.down import hosts_for
+    from dnetlab.lab.progress import reporter_for
+    from dnetlab.lab.session import DEFAULT_WORKERS
+
+    if file:
+        sc = _load_file(file, var_items, vars_files).scenario
+        name = sc.name
+    else:
+        name = records.pick(lab_name).name
+        sc = None
+    with _interruptible() as stop:
+        result = lab_down(name, hosts_for(name, sc), reporter_for(),
+                          workers=workers or DEFAULT_WORKERS, graceful=graceful,
+                          volumes=volumes, stop=stop)
+    _report_apply(result.applied, "down", name)
+    if result.plan.empty:
+        click.echo(f"lab {name} is down: nothing of it was found")
+    else:
+        click.echo(f"lab {name} is down: {len(result.plan.ops)} object(s) removed in "
+                   f"{result.seconds:.2f} s")
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@_name_option
+@_vars_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def status(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
+           vars_files: tuple[str, ...], fmt: str) -> None:
+    """Live containers, addresses and networks per host, and drift from the scenario."""
+    from dnetlab.lab.status import status as lab_status
+
+    st = lab_status(_recorded_scenario(file, lab_name, var_items, vars_files))
+    if fmt == "json":
+        click.echo(json.dumps(st.as_json(), indent=2))
+        return
+    from dnetlab.cli.status_view import print_status
+
+    print_status(st)
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@_name_option
+@_vars_options
+@_workers_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit"]),
+              default="table", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the report there "
+              "(in --format) instead of standard output.")
+@click.option("--auto", is_flag=True, help="Add derived probes: containers sharing a "
+              "network reach each other; containers on separate bridges do not.")
+@click.option("--probe", "probe_names", multiple=True, metavar="NAME",
+              help="Run only this probe (repeatable).")
+def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
+           vars_files: tuple[str, ...], workers: int | None, fmt: str, output: str | None,
+           auto: bool, probe_names: tuple[str, ...]) -> None:
+    """Run the lab's probes; exit 0 when all pass, 1 when one fails."""
+    from dnetlab.cli.verify_view import LiveProgress, print_table
+    from dnetlab.lab.session import DEFAULT_WORKERS
+    from dnetlab.lab.verify import verify as lab_verify
+    from dnetlab.verify.export import json_text, to_junit, write_output
+
+    sc = _recorded_scenario(file, lab_name, var_items, vars_files)
+    progress = LiveProgress()
+    try:
+        with _interruptible() as stop:
+            run = lab_verify(sc, workers=workers or DEFAULT_WORKERS, stop=stop, auto=auto,
+                             only=probe_names, on_result=progress.result,
+                             on_start=lambda n: progress.start(n, f"verifying lab {sc.name}"))
+    finally:
+        progress.finish()
+    report = run.report
+    if fmt == "json":
+        text = json_text(report)
+    elif fmt == "junit":
+        text = to_junit(report)
+    else:
+        text = ""
+    if output:
+        if fmt == "table":
+            import io
+
+            from rich.console import Console
+
+            buf = io.StringIO()
+            print_table(report, console=Console(file=buf, width=160, color_system=None))
+            text = buf.getvalue()
+        write_output(text, output)
+        click.echo(f"{report.count('passed')} passed, {report.count('failed')} failed, "
+                   f"{report.count('error')} errors; report written to {output}")
+    elif fmt == "table":
+        print_table(report)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+    if not report.ok:
+        raise SystemExit(ExitCode.FAILED)
+
+
+@cli.command(name="exec", context_settings={"ignore_unknown_options": True})
+@click.argument("container")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@_name_option
+def exec_(container: str, command: tuple[str, ...], lab_name: str | None) -> None:
+    """Run a command in a lab container wherever it lives: dnetlab exec c1 -- ip route"""
+    from dnetlab.engine.core import Engine
+    from dnetlab.lab import records
+    from dnetlab.lab.deployed import scenario_from_record
+    from dnetlab.lab.session import find_container
+
+    sc = scenario_from_record(records.pick(lab_name))
+    host, name = find_container(sc, container)
+    engine = Engine.open(host)
+    try:
+        res = engine.exec(name, list(command))
+    finally:
+        engine.close()
+    click.echo(res.output, nl=False)
+    raise SystemExit(res.exit_code)
+
+
+@cli.command(name="ls")
+def ls_() -> None:
+    """The labs recorded in .dnetlab/ here, and whether they are up."""
+    from dnetlab.lab import records
+    from dnetlab.lab.deployed import scenario_from_record
+    from dnetlab.lab.status import status as lab_status
+
+    names = records.names()
+    if not names:
+        click.echo("no labs recorded here")
+        return
+    for n in names:
+        rec = records.load(n)
+        try:
+            st = lab_status(scenario_from_record(rec))
+            running = sum(1 for c in st.containers if c.state == "running")
+            state = "up" if st.up_to_date else (
+                "down" if running == 0 else f"drifted ({len(st.plan.ops)} pending changes)")
+            detail = f"{running}/{len(st.containers)} containers running"
+        except DnetlabError as exc:
+            state, detail = "unreachable", exc.message
+        click.echo(f"{n:24} {state:12} {detail}  ({rec.scenario_path})")
+
+
+def _interrupted_message() -> str:
+    hint = _AFTER_INTERRUPT.get(_state["command"] or "")
+    return "dnetlab: interrupted" + (f"; {hint}" if hint else "")
+
+
+def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become messages and exit codes, never tracebacks."""
+    # SIGTERM before a command installs its own handler must end as cleanly as Ctrl-C
+    # does (exit 130, locks released), not kill the process mid-way
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    # known before click parses anything, for a Ctrl-C that comes that early; group
+    # options take no values, so the first command name among the arguments is the command
+    _state["command"] = next((a for a in (sys.argv[1:] if argv is None else argv)
+                              if a in cli.commands), None)
+    try:
+        cli.main(args=argv, prog_name="dnetlab", standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # click turns a KeyboardInterrupt raised inside a command into Abort
+        click.echo(_interrupted_message(), err=True)
+        # Not sys.exit: CPython remembers a KeyboardInterrupt that hit an exec() of source
+        # text (dataclasses and namedtuple build their methods that way, so an early Ctrl-C
+        # lands there) and then ends the process by SIGINT whatever code we exit with.
+        # Everything that holds a lock or a terminal has been unwound by now. (Called
+        # with arguments, main runs inside another program: leave that one alive.)
+        if argv is not None:
+            sys.exit(130)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
+    except ScenarioInvalid as exc:
+        _print_issues(exc.issues)
+        sys.exit(exc.exit_code)
+    except DnetlabError as exc:
+        click.echo(f"dnetlab: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        click.echo(f"dnetlab: internal error: {type(exc).__name__}: {exc}\n"
+                   "This is a bug in dnetlab; run again with --debug for the traceback and "
+                   "report it.", err=True)
+        sys.exit(ExitCode.FAILED)
+    sys.exit(0)

@@ -1,0 +1,25 @@
+"""The scenario a lab was deployed with, read back from its record."""
+
+from __future__ import annotations
+
+from dnetlab.lab import records
+from dnetlab.load.pipeline import parse
+from dnetlab.load.rendered import Rendered
+from dnetlab.load.source import Source
+from dnetlab.model import Scenario
+
+
+def scenario_from_record(rec: records.Record) -> Scenario:
+    """The deployed scenario, from the rendered text kept in the record."""
+    n = len(rec.rendered.splitlines()) + 1
+    identity = {i: i for i in range(1, n + 1)}
+    source = Source(f"{rec.scenario_path} (as deployed)", rec.rendered)
+    from dnetlab import __version__
+
+    rendered = Rendered(source, rec.rendered, identity, {})
+    if rec.dnetlab_version == __version__:
+        try:
+            return parse(rendered, trusted=True).scenario
+        except Exception:  # a record edited by hand: let the full check explain
+            pass
+    return parse(rendered).scenario

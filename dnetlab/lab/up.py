@@ -1,0 +1,81 @@
+"""`up`: reconcile the live state of every host to the scenario; `plan_up`: what it would
+do."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnetlab.lab import records
+from dnetlab.lab.apply import ApplyOptions, ApplyResult, apply
+from dnetlab.lab.preflight import preflight
+from dnetlab.lab.progress import PlainReporter, Reporter
+from dnetlab.lab.session import DEFAULT_WORKERS, Session, uses_swarm
+from dnetlab.load.pipeline import Loaded
+from dnetlab.reconcile import swarm
+from dnetlab.reconcile.conflicts import conflicts
+from dnetlab.reconcile.desired import desired_state
+from dnetlab.reconcile.plan import Plan, reconcile
+
+
+@dataclass(frozen=True)
+class UpResult:
+    plan: Plan
+    applied: ApplyResult | None  # None for a dry run or a lab already up to date
+    seconds: float
+
+
+def plan_up(loaded: Loaded) -> tuple[Plan, list[str]]:
+    """What `up` would do, and the preflight problems it would stop on; changes nothing."""
+    sc = loaded.scenario
+    session = Session.open(sc.hosts)
+    try:
+        desired = desired_state(sc)
+        observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
+        problems = conflicts(sc.name, desired, observed)
+        problems += swarm.conflicts(sc.name, sc.hosts, observed)
+        return reconcile(sc.name, desired, observed, sc.hosts), problems
+    finally:
+        session.close()
+
+
+def _record(loaded: Loaded, state: str, variables: Mapping[str, str],
+            vars_files: tuple[str, ...]) -> records.Record:
+    sc = loaded.scenario
+    path = loaded.rendered.source.path
+    return records.Record(
+        name=sc.name, scenario_path=str(Path(path).resolve()) if path else "",
+        rendered=loaded.rendered.text, variables=dict(variables), vars_files=vars_files,
+        hosts=tuple(records.HostRecord(h.key, h.engine, h.swarm, h.advertise_addr)
+                    for h in sc.hosts), state=state,
+        updated_at=time.time())
+
+
+def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAULT_WORKERS,
+       stop: threading.Event | None = None, variables: Mapping[str, str] | None = None,
+       vars_files: tuple[str, ...] = (), record_root: Path | None = None) -> UpResult:
+    """Reconcile the live state of every host to the scenario. Idempotent."""
+    started = time.monotonic()
+    reporter = reporter or PlainReporter(quiet=True)
+    sc = loaded.scenario
+    with records.locked(sc.name, record_root, stop=stop):
+        session = Session.open(sc.hosts)
+        try:
+            desired = desired_state(sc)
+            observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
+            preflight(sc, session, desired, observed, reporter)
+            plan = reconcile(sc.name, desired, observed, sc.hosts)
+            records.save(_record(loaded, "applying", variables or {}, vars_files), record_root)
+            if plan.empty:
+                records.save(_record(loaded, "up", variables or {}, vars_files), record_root)
+                return UpResult(plan, None, time.monotonic() - started)
+            result = apply(plan, session.engines, reporter, options=ApplyOptions(workers),
+                           stop=stop, title=f"bringing up lab {sc.name}")
+            state = "up" if result.ok else "partial"
+            records.save(_record(loaded, state, variables or {}, vars_files), record_root)
+            return UpResult(plan, result, time.monotonic() - started)
+        finally:
+            session.close()

@@ -1,0 +1,611 @@
+"""Stage 4: schema-valid data to the typed model, parsing every field's own syntax.
+
+Entries whose schema check failed are left out (their keys are returned as `broken`) so
+that the remaining checks still run and the user sees every problem in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
+from ipaddress import (
+    IPv4Address,
+    IPv4Network,
+    IPv6Address,
+    IPv6Network,
+    ip_address,
+    ip_network,
+)
+from typing import Any, cast
+
+from dnetlab.load.findings import Findings
+from dnetlab.load.yamlload import Path
+from dnetlab.model import (
+    LOCAL_HOST,
+    Attachment,
+    Container,
+    DnsProbe,
+    ExecProbe,
+    FileProbe,
+    Host,
+    HttpProbe,
+    InterfacesProbe,
+    Network,
+    Pairs,
+    PingProbe,
+    PortMapping,
+    Probe,
+    RoutesProbe,
+    Scenario,
+    Target,
+    TcpProbe,
+    TracerouteProbe,
+    Volume,
+)
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)"
+                       r"(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)*\.?$")
+
+
+@dataclass(frozen=True)
+class Broken:
+    """Keys of entries that failed the schema: they exist, but could not be built."""
+
+    hosts: frozenset[str]
+    networks: frozenset[str]
+    containers: frozenset[str]
+    probes: frozenset[int] = frozenset()
+    field_paths: frozenset[Path] = frozenset()  # fields that failed the schema
+
+    def covers(self, path: Path) -> bool:
+        return any(path[: len(p)] == p for p in self.field_paths)
+
+
+def _pairs(mapping: dict[str, Any] | None) -> Pairs:
+    if not mapping:
+        return ()
+    return tuple((str(k), _text(v)) for k, v in mapping.items())
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def parse_ipv4_net(value: str, path: Path, out: Findings) -> IPv4Network | None:
+    if not isinstance(value, str):  # wrong type: the schema reported it
+        return None
+    try:
+        net = ip_network(value, strict=False)
+    except ValueError:
+        out.error(path, f"{value!r} is not a CIDR", "write an IPv4 network such as 10.0.0.0/24")
+        return None
+    if isinstance(net, IPv6Network):
+        out.error(path, f"{value} is an IPv6 network where IPv4 is expected",
+                  "put IPv6 networks under ipv6_subnet")
+        return None
+    if "/" not in value:
+        out.error(path, f"{value!r} has no prefix length",
+                  f"did you mean {net.network_address}/24?")
+        return None
+    if net.network_address != ip_address(value.split("/")[0]):
+        out.error(path, f"{value} has host bits set", f"did you mean {net}?")
+        return None
+    return net
+
+
+def parse_ipv6_net(value: str, path: Path, out: Findings) -> IPv6Network | None:
+    if not isinstance(value, str):  # wrong type: the schema reported it
+        return None
+    try:
+        net = ip_network(value, strict=False)
+    except ValueError:
+        out.error(path, f"{value!r} is not a CIDR", "write an IPv6 network such as fd00:1::/64")
+        return None
+    if isinstance(net, IPv4Network):
+        out.error(path, f"{value} is an IPv4 network where IPv6 is expected",
+                  "put IPv4 networks under subnet")
+        return None
+    if "/" not in value:
+        out.error(path, f"{value!r} has no prefix length")
+        return None
+    if net.network_address != ip_address(value.split("/")[0]):
+        out.error(path, f"{value} has host bits set", f"did you mean {net}?")
+        return None
+    return net
+
+
+def parse_ipv4(value: str, path: Path, out: Findings) -> IPv4Address | None:
+    if not isinstance(value, str):  # wrong type: the schema reported it
+        return None
+    try:
+        addr = ip_address(value)
+    except ValueError:
+        hint = "an address takes no prefix length here" if "/" in value else None
+        out.error(path, f"{value!r} is not an IP address", hint)
+        return None
+    if isinstance(addr, IPv6Address):
+        out.error(path, f"{value} is an IPv6 address where IPv4 is expected",
+                  "IPv6 addresses go under ipv6 / ipv6_gateway")
+        return None
+    return addr
+
+
+def parse_ipv6(value: str, path: Path, out: Findings) -> IPv6Address | None:
+    if not isinstance(value, str):  # wrong type: the schema reported it
+        return None
+    try:
+        addr = ip_address(value)
+    except ValueError:
+        out.error(path, f"{value!r} is not an IP address")
+        return None
+    if isinstance(addr, IPv4Address):
+        out.error(path, f"{value} is an IPv4 address where IPv6 is expected",
+                  "IPv4 addresses go under ipv4 / gateway")
+        return None
+    return addr
+
+
+def _argv(value: str | list[str] | None, path: Path, out: Findings) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    try:
+        return tuple(shlex.split(value))
+    except ValueError as exc:
+        out.error(path, f"cannot split the command like a shell would: {exc}",
+                  "close the quote, or give the command as a list")
+        return None
+
+
+def _port_number(text: str, path: Path, out: Findings) -> int | None:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        out.error(path, f"{text!r} is not a port number (1-65535)")
+        return None
+    return int(text)
+
+
+def _port_range(text: str, path: Path, out: Findings) -> tuple[int, int | None] | None:
+    lo, _, hi = text.partition("-")
+    first = _port_number(lo, path, out)
+    last = _port_number(hi, path, out) if hi else None
+    if first is None or (hi and last is None):
+        return None
+    if last is not None and last < first:
+        out.error(path, f"port range {text} ends before it starts")
+        return None
+    return first, last
+
+
+def parse_port(value: str | int, path: Path, out: Findings) -> PortMapping | None:
+    """Compose short syntax: [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTOCOL]."""
+    text = str(value)
+    body, _, proto = text.partition("/")
+    proto = proto or "tcp"
+    if proto not in ("tcp", "udp", "sctp"):
+        out.error(path, f"unknown protocol {proto!r} in {text!r}", "use tcp, udp or sctp")
+        return None
+    host_ip: str | None = None
+    if body.startswith("["):  # [::1]:8080:80
+        end = body.find("]")
+        host_ip, body = body[1:end], body[end + 2:]
+    parts = body.split(":")
+    if len(parts) == 3 and host_ip is None:
+        host_ip, parts = parts[0], parts[1:]
+    if len(parts) > 2 or (host_ip is not None and len(parts) != 2):
+        out.error(path, f"{text!r} is not a port mapping",
+                  "write CONTAINER, HOST:CONTAINER or IP:HOST:CONTAINER, optionally /udp")
+        return None
+    if host_ip is not None:
+        try:
+            ip_address(host_ip)
+        except ValueError:
+            out.error(path, f"{host_ip!r} in {text!r} is not an IP address")
+            return None
+    container = _port_range(parts[-1], path, out)
+    host = _port_range(parts[0], path, out) if len(parts) == 2 and parts[0] else None
+    if container is None or (len(parts) == 2 and parts[0] and host is None):
+        return None
+    return PortMapping(
+        container_port=container[0],
+        container_port_end=container[1],
+        protocol=cast(Any, proto),
+        host_port=host[0] if host else None,
+        host_port_end=host[1] if host else None,
+        host_ip=host_ip,
+    )
+
+
+def parse_volume(value: str, path: Path, out: Findings) -> Volume | None:
+    parts = value.split(":")
+    if len(parts) == 1:
+        parts = ["", parts[0]]
+    if len(parts) not in (2, 3) or not parts[1].startswith("/"):
+        out.error(path, f"{value!r} is not a volume", "write SOURCE:/path/in/container[:ro]")
+        return None
+    mode = parts[2] if len(parts) == 3 else "rw"
+    if any(m not in ("ro", "rw", "z", "Z") for m in mode.split(",")):
+        out.error(path, f"unknown volume mode {mode!r}", "use ro or rw")
+        return None
+    return Volume(parts[0], parts[1], "ro" in mode.split(","))
+
+
+class Builder:
+    def __init__(self, data: dict[str, Any], broken: Broken, out: Findings) -> None:
+        self.data = data
+        self.broken = broken
+        self.out = out
+
+    # -- hosts ---------------------------------------------------------------------------
+    def hosts(self) -> tuple[Host, ...]:
+        raw = self.data.get("hosts")
+        if not raw:
+            return (Host(LOCAL_HOST, None),)
+        return tuple(
+            Host(k, v.get("engine"), v.get("swarm"), v.get("advertise_addr"))
+            for k, v in raw.items()
+            if k not in self.broken.hosts
+        )
+
+    # -- networks ------------------------------------------------------------------------
+    def network(self, key: str, v: dict[str, Any], hosts: tuple[str, ...], declared: bool) -> (
+        Network
+    ):
+        p: Path = ("networks", key)
+        subnet = parse_ipv4_net(v["subnet"], (*p, "subnet"), self.out) if "subnet" in v else None
+        v6 = (parse_ipv6_net(v["ipv6_subnet"], (*p, "ipv6_subnet"), self.out)
+              if "ipv6_subnet" in v else None)
+        return Network(
+            key=key,
+            name=v.get("name") or f"{self.data.get('name', 'lab')}-{key}",
+            driver=v.get("driver", "bridge"),
+            subnet=subnet,
+            gateway=parse_ipv4(v["gateway"], (*p, "gateway"), self.out) if "gateway" in v else None,
+            ip_range=(parse_ipv4_net(v["ip_range"], (*p, "ip_range"), self.out)
+                      if "ip_range" in v else None),
+            ipv6_subnet=v6,
+            ipv6_gateway=(parse_ipv6(v["ipv6_gateway"], (*p, "ipv6_gateway"), self.out)
+                          if "ipv6_gateway" in v else None),
+            internal=v.get("internal", False),
+            attachable=v.get("attachable", True),
+            encrypted=v.get("encrypted", False),
+            mtu=v.get("mtu"),
+            parent=v.get("parent"),
+            hosts=hosts,
+            hosts_declared=declared,
+            options=_pairs(v.get("options")),
+            labels=_pairs(v.get("labels")),
+        )
+
+    # -- containers ----------------------------------------------------------------------
+    def attachments(self, key: str, raw: Any) -> tuple[Attachment, ...]:
+        if raw is None:
+            return ()
+        if isinstance(raw, list):
+            return tuple(Attachment(n) for n in raw)
+        result = []
+        for net, att in raw.items():
+            att = att or {}
+            p: Path = ("containers", key, "networks", net)
+            result.append(
+                Attachment(
+                    network=net,
+                    ipv4=parse_ipv4(att["ipv4"], (*p, "ipv4"), self.out) if "ipv4" in att else None,
+                    ipv6=parse_ipv6(att["ipv6"], (*p, "ipv6"), self.out) if "ipv6" in att else None,
+                    aliases=tuple(att.get("aliases", ())),
+                    mac=att["mac"].lower() if "mac" in att else None,
+                )
+            )
+        return tuple(result)
+
+    def container(self, key: str, v: dict[str, Any], default_host: str | None) -> Container:
+        p: Path = ("containers", key)
+        ports = tuple(
+            pm for i, x in enumerate(v.get("ports", ()))
+            if (pm := parse_port(x, (*p, "ports", i), self.out)) is not None
+        )
+        volumes = tuple(
+            vol for i, x in enumerate(v.get("volumes", ()))
+            if (vol := parse_volume(x, (*p, "volumes", i), self.out)) is not None
+        )
+        for i, d in enumerate(v.get("dns", ())):
+            try:
+                ip_address(str(d))
+            except ValueError:
+                self.out.error((*p, "dns", i), f"{d!r} is not an IP address",
+                               "`dns` lists resolver addresses, as docker run --dns")
+        return Container(
+            key=key,
+            name=v.get("name") or f"{self.data.get('name', 'lab')}-{key}",
+            image=v["image"],
+            host=v.get("host") or default_host or "",
+            hostname=v.get("hostname") or key,
+            command=_argv(v.get("command"), (*p, "command"), self.out),
+            entrypoint=_argv(v.get("entrypoint"), (*p, "entrypoint"), self.out),
+            network_mode=v.get("network_mode"),
+            attachments=self.attachments(key, v.get("networks")),
+            env=_pairs(v.get("env")),
+            labels=_pairs(v.get("labels")),
+            dns=tuple(v.get("dns", ())),
+            dns_search=tuple(v.get("dns_search", ())),
+            cap_add=tuple(v.get("cap_add", ())),
+            cap_drop=tuple(v.get("cap_drop", ())),
+            privileged=v.get("privileged", False),
+            sysctls=_pairs(v.get("sysctls")),
+            ports=ports,
+            volumes=volumes,
+            restart=v.get("restart"),
+            init=v.get("init", True),
+        )
+
+    # -- probes --------------------------------------------------------------------------
+    def target(self, text: str, path: Path) -> Target:
+        if "@" in text:
+            c, _, n = text.partition("@")
+            return Target(text, "container_network", container=c, network=n)
+        try:
+            ip_address(text)
+            return Target(text, "address")
+        except ValueError:
+            pass
+        containers = self.data.get("containers") or {}
+        if text in containers:
+            return Target(text, "container", container=text)
+        if not _HOSTNAME.match(text):
+            self.out.error(path, f"{text!r} is neither a container key, key@network, an IP "
+                           "address nor a hostname")
+        return Target(text, "hostname")
+
+    def probes(self) -> tuple[Probe, ...]:
+        result: list[Probe] = []
+        for i, raw in enumerate(self.data.get("probes") or ()):
+            if i not in self.broken.probes:
+                result.extend(self.probe(i, raw))
+        return _unique_names(result)
+
+    def probe(self, i: int, v: dict[str, Any]) -> list[Probe]:
+        p: Path = ("probes", i)
+        kind = v["type"]
+        sources = v.get("from")
+        src_list = [sources] if isinstance(sources, str) else list(sources or [None])
+        to = v.get("to")
+        to_list = [to] if isinstance(to, str) else list(to or [None])
+        pairs = [(s, t) for s in src_list for t in to_list]
+        expanded = len(pairs) > 1
+        if expanded:  # lists expand to every pair of distinct containers
+            pairs = [(s, t) for s, t in pairs if s != t]
+        out: list[Probe] = []
+        # In a dns probe `name` is the query (spec section 7), so its label is generated.
+        label = None if kind == "dns" else v.get("name")
+        for s, t in pairs:
+            name = label or _probe_name(kind, v, s, t)
+            if label and expanded:
+                name = f"{label} [{s} -> {t}]" if t else f"{label} [{s}]"
+            common: dict[str, Any] = {"name": name, "within": float(v.get("within", 0)),
+                                      "index": i, "name_given": label is not None}
+            tgt = self.target(t, (*p, "to")) if t is not None else None
+            out.append(self._probe_of_kind(kind, v, p, common, s, tgt))
+        return out
+
+    def _probe_of_kind(self, kind: str, v: dict[str, Any], p: Path, common: dict[str, Any],
+                       s: str | None, tgt: Target | None) -> Probe:
+        src = cast(str, s)
+        if kind == "ping":
+            return PingProbe(**common, source=src, target=cast(Target, tgt),
+                             count=v.get("count", 3), expect=v.get("expect", "reachable"),
+                             max_loss=float(v.get("max_loss", 0)))
+        if kind == "dns":
+            addr = v.get("address")
+            addresses = (addr,) if isinstance(addr, str) else tuple(addr or ())
+            for j, a in enumerate(addresses):
+                try:
+                    ip_address(str(a))
+                except ValueError:
+                    ap: Path = (*p, "address") if isinstance(addr, str) else (*p, "address", j)
+                    self.out.error(ap, f"{a!r} is not an IP address")
+            if addresses and v.get("expect") == "nxdomain":
+                self.out.error((*p, "address"), "`address` makes no sense with expect: nxdomain")
+            return DnsProbe(**common, source=src, query=v["name"], addresses=addresses,
+                            expect=v.get("expect", "resolves"))
+        if kind == "tcp":
+            return TcpProbe(**common, source=src, target=cast(Target, tgt), port=v["port"],
+                            expect=v.get("expect", "open"))
+        if kind == "http":
+            return HttpProbe(**common, source=src, url=v["url"], status=v.get("status", 200),
+                             contains=v.get("contains"))
+        if kind == "traceroute":
+            max_hops = v.get("max_hops", 10)
+            if "hops" in v and v["hops"] > max_hops:
+                self.out.error((*p, "hops"), f"hops {v['hops']} is more than max_hops {max_hops}",
+                               f"raise max_hops to at least {v['hops']}")
+            return TracerouteProbe(**common, source=src, target=cast(Target, tgt),
+                                   max_hops=max_hops, hops=v.get("hops"),
+                                   path=tuple(v["path"]) if "path" in v else None,
+                                   via=v.get("via"))
+        on = v["on"]
+        if kind == "interfaces":
+            return InterfacesProbe(
+                **common, on=on, present=tuple(v.get("present", ())),
+                absent=tuple(v.get("absent", ())),
+                only=tuple(v["only"]) if "only" in v else None,
+                addresses=self._iface_lists(v.get("addresses"), (*p, "addresses"), True),
+                subnets=self._iface_lists(v.get("subnets"), (*p, "subnets"), False),
+                mac=tuple((k, m.lower()) for k, m in (v.get("mac") or {}).items()),
+                mtu=tuple((v.get("mtu") or {}).items()))
+        if kind == "routes":
+            self._check_routes(v, p)
+            return RoutesProbe(**common, on=on, default_via=v.get("default_via"),
+                               contains=tuple(v.get("contains", ())))
+        if kind == "file":
+            self._check_regex(v.get("matches"), (*p, "matches"))
+            return FileProbe(**common, on=on, path=v["path"], contains=_strings(v.get("contains")),
+                             matches=v.get("matches"), absent_text=_strings(v.get("absent_text")))
+        self._check_regex(v.get("stdout_matches"), (*p, "stdout_matches"))
+        return ExecProbe(**common, on=on,
+                         command=_argv(v["command"], (*p, "command"), self.out) or (),
+                         exit_code=v.get("exit_code", 0),
+                         stdout_contains=v.get("stdout_contains"),
+                         stdout_matches=v.get("stdout_matches"))
+
+    def _iface_lists(self, raw: dict[str, list[str]] | None, p: Path, with_host: bool) -> tuple[
+        tuple[str, tuple[str, ...]], ...
+    ]:
+        result = []
+        for iface, items in (raw or {}).items():
+            for j, item in enumerate(items):
+                if not isinstance(item, str):
+                    continue  # the schema said so; ip_network would take a bool for 0 or 1
+                try:
+                    if with_host:
+                        if "/" not in item:
+                            raise ValueError("needs a prefix length, as 10.0.0.5/24")
+                        ip_network(item, strict=False)
+                    else:
+                        ip_network(item, strict=True)
+                except ValueError as exc:
+                    what = "an address/prefix" if with_host else "a CIDR network"
+                    self.out.error((*p, iface, j), f"{item!r} is not {what}: {exc}")
+            result.append((iface, tuple(items)))
+        return tuple(result)
+
+    def _check_routes(self, v: dict[str, Any], p: Path) -> None:
+        dv = v.get("default_via")
+        if dv is not None and dv != "none":
+            try:
+                ip_address(dv)
+            except ValueError:
+                self.out.error((*p, "default_via"), f"{dv!r} is neither an address nor 'none'")
+        for j, entry in enumerate(v.get("contains", ())):
+            words = entry.split()
+            ok = bool(words) and len(words) in (1, 3)
+            if ok and words[0] != "default":
+                try:
+                    ip_network(words[0], strict=True)
+                except ValueError:
+                    ok = False
+            if ok and len(words) == 3:
+                if words[1] == "via":
+                    try:
+                        ip_address(words[2])
+                    except ValueError:
+                        ok = False
+                elif words[1] != "dev":
+                    ok = False
+            if not ok:
+                self.out.error((*p, "contains", j), f"{entry!r} is not a route",
+                               "write DEST, DEST via GATEWAY or DEST dev IFACE, DEST a CIDR "
+                               "or `default`")
+
+    def _check_regex(self, pattern: str | None, p: Path) -> None:
+        if pattern is None:
+            return
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            self.out.error(p, f"invalid regular expression: {exc}")
+
+    def check_broken_fields(self, default_host: str | None) -> None:
+        """Parse the fields of entries that failed the schema, for their own errors.
+
+        The entries stay out of the model; only findings on fields that passed the schema
+        are kept, so nothing is reported twice.
+        """
+        scratch = Findings()
+        probe = Builder(self.data, self.broken, scratch)
+        for k in self.broken.containers:
+            with _tolerant():
+                probe.container(k, self.data["containers"][k], default_host)
+        for k in self.broken.networks:
+            with _tolerant():
+                probe.network(k, self.data["networks"][k], (), False)
+        for i in self.broken.probes:
+            with _tolerant():
+                probe.probe(i, self.data["probes"][i])
+        self.out.items.extend(f for f in scratch.items if not self.broken.covers(f.path))
+
+    # -- whole scenario ------------------------------------------------------------------
+    def scenario(self, source_path: str) -> Scenario:
+        hosts = self.hosts()
+        host_keys = tuple(h.key for h in hosts)
+        default_host = host_keys[0] if len(host_keys) == 1 else None
+        containers = tuple(
+            self.container(k, v, default_host)
+            for k, v in (self.data.get("containers") or {}).items()
+            if k not in self.broken.containers
+        )
+        self.check_broken_fields(default_host)
+        networks = []
+        for k, v in (self.data.get("networks") or {}).items():
+            if k in self.broken.networks:
+                continue
+            declared = "hosts" in v
+            where = tuple(v["hosts"]) if declared else _derived_hosts(k, v, containers, hosts)
+            networks.append(self.network(k, v, where, declared))
+        return Scenario(
+            name=str(self.data.get("name", "")),
+            description=self.data.get("description", ""),
+            hosts=hosts,
+            networks=tuple(networks),
+            containers=containers,
+            probes=self.probes(),
+            probe_image=self.data.get("probe_image", "busybox"),
+            source_path=source_path,
+        )
+
+
+@contextmanager
+def _tolerant() -> Iterator[None]:
+    # A field of the wrong type makes parsing trip; the schema already reported it.
+    with suppress(KeyError, TypeError, AttributeError, ValueError, IndexError):
+        yield
+
+
+def _derived_hosts(key: str, v: dict[str, Any], containers: tuple[Container, ...],
+                   hosts: tuple[Host, ...]) -> tuple[str, ...]:
+    if v.get("driver") == "overlay":
+        return tuple(h.key for h in hosts if h.swarm is not None)
+    if len(hosts) == 1:
+        return (hosts[0].key,)
+    used = {c.host for c in containers if c.attachment(key) is not None}
+    return tuple(h.key for h in hosts if h.key in used)
+
+
+def _unique_names(probes: list[Probe]) -> tuple[Probe, ...]:
+    """Generated names may repeat (`ping a -> b` written twice): number the repeats, so
+    that every probe can be picked with `verify --probe NAME`."""
+    seen: dict[str, int] = {}
+    out = []
+    for p in probes:
+        n = seen.get(p.name, 0) + 1
+        seen[p.name] = n
+        out.append(p if n == 1 or p.name_given else replace(p, name=f"{p.name} #{n}"))
+    return tuple(out)
+
+
+def _strings(v: str | list[str] | None) -> tuple[str, ...]:
+    if v is None:
+        return ()
+    return (v,) if isinstance(v, str) else tuple(v)
+
+
+def _probe_name(kind: str, v: dict[str, Any], s: str | None, t: str | None) -> str:
+    if kind in ("ping", "traceroute"):
+        return f"{kind} {s} -> {t}"
+    if kind == "tcp":
+        return f"tcp {s} -> {t}:{v.get('port')}"
+    if kind == "dns":
+        return f"dns {s}: {v.get('name')}"
+    if kind == "http":
+        return f"http {s}: {v.get('url')}"
+    if kind == "file":
+        return f"file {v.get('on')}:{v.get('path')}"
+    if kind == "exec":
+        cmd = v.get("command")
+        text = cmd if isinstance(cmd, str) else " ".join(map(str, cmd or []))
+        return f"exec {v.get('on')}: {text}"
+    return f"{kind} {v.get('on')}"

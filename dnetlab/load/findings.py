@@ -1,0 +1,55 @@
+"""Problems found past the YAML stage, addressed by data path; positions come later."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+
+from dnetlab.errors import Severity
+from dnetlab.load.yamlload import Path
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: Path
+    message: str
+    hint: str | None = None
+    severity: Severity = "error"
+    at_key: bool = False  # point at the key rather than at its value
+
+
+@dataclass
+class Findings:
+    items: list[Finding] = field(default_factory=list)
+
+    def error(self, path: Path, message: str, hint: str | None = None, *,
+              at_key: bool = False) -> None:
+        self.items.append(Finding(path, message, hint, "error", at_key))
+
+    def warning(self, path: Path, message: str, hint: str | None = None, *,
+                at_key: bool = False) -> None:
+        self.items.append(Finding(path, message, hint, "warning", at_key))
+
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def dotted(path: Path) -> str:
+    """`networks.lan.subnet`, `probes[2].to`; odd keys quoted: `containers["a b"]`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            out += ("." if out else "") + part
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+def did_you_mean(word: str, choices: list[str]) -> str | None:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None

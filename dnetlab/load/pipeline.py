@@ -1,0 +1,133 @@
+"""The validation pipeline: file -> rendered text -> YAML -> schema -> model -> semantics.
+
+Each stage collects every problem it finds; the pipeline stops at the end of a stage that
+found errors, because later stages would only repeat them in other words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dnetlab.errors import Issue, ScenarioInvalid
+from dnetlab.load.build import Broken, Builder
+from dnetlab.load.findings import Finding, Findings, dotted
+from dnetlab.load.render import render
+from dnetlab.load.rendered import Rendered, Variables
+from dnetlab.load.schema import SchemaIssue, check
+from dnetlab.load.semantic import check as check_semantics
+from dnetlab.load.source import Source, read_source
+from dnetlab.load.yamlload import Mark, Positions, YamlProblem, load_yaml
+from dnetlab.model import Scenario
+
+
+@dataclass(frozen=True)
+class Loaded:
+    scenario: Scenario
+    rendered: Rendered
+    warnings: tuple[Issue, ...]
+
+
+class _Locator:
+    """Turns a position in the rendered text into one in the file the user wrote."""
+
+    def __init__(self, rendered: Rendered) -> None:
+        self.rendered = rendered
+
+    def issue(self, mark: Mark | None, path: str, message: str, hint: str | None,
+              severity: Any = "error") -> Issue:
+        file = self.rendered.source.path
+        if mark is None:
+            return Issue(file, None, None, path, message, hint, severity)
+        src_line = self.rendered.line_map.get(mark.line)
+        if src_line is not None:
+            return Issue(file, src_line, mark.col, path, message, hint, severity)
+        tpl_line = self.rendered.template_map.get(mark.line)
+        if tpl_line is not None:
+            return Issue(file, tpl_line, mark.col, path, message, hint, severity,
+                         rendered_line=mark.line, template_line=True)
+        return Issue(file, mark.line, mark.col, path, message, hint, severity,
+                     rendered_line=mark.line)
+
+
+def _finding_issue(loc: _Locator, positions: Positions, f: Finding) -> Issue:
+    mark = positions.of_key(f.path) if f.at_key else positions.of_value(f.path)
+    return loc.issue(mark, dotted(f.path), f.message, f.hint, f.severity)
+
+
+def _broken(schema_issues: list[SchemaIssue]) -> Broken:
+    found: dict[str, set[str]] = {"hosts": set(), "networks": set(), "containers": set()}
+    probes: set[int] = set()
+    for i in schema_issues:
+        if len(i.path) >= 2 and i.path[0] in found:
+            found[str(i.path[0])].add(str(i.path[1]))
+        if len(i.path) >= 2 and i.path[0] == "probes" and isinstance(i.path[1], int):
+            probes.add(i.path[1])
+    return Broken(hosts=frozenset(found["hosts"]), networks=frozenset(found["networks"]),
+                  containers=frozenset(found["containers"]), probes=frozenset(probes),
+                  field_paths=frozenset(i.path for i in schema_issues if len(i.path) > 2))
+
+
+def _section_has_wrong_type(schema_issues: list[SchemaIssue]) -> bool:
+    """A whole section of the wrong type leaves nothing to build from."""
+    sections = ("hosts", "networks", "containers", "probes")
+    return any(len(i.path) == 1 and i.path[0] in sections for i in schema_issues)
+
+
+def parse(rendered: Rendered, *, trusted: bool = False) -> Loaded:
+    """Rendered text to a validated Scenario, or ScenarioInvalid with every issue.
+
+    `trusted`: this exact text already passed the schema with this dnetlab version (it is
+    what `up` recorded), so the schema check is skipped; the rest still runs.
+    """
+    loc = _Locator(rendered)
+    try:
+        loaded = load_yaml(rendered.text)
+    except YamlProblem as p:
+        raise ScenarioInvalid([loc.issue(p.mark, "", p.message, p.hint)]) from None
+    issues = [loc.issue(p.mark, "", p.message, p.hint) for p in loaded.problems]
+    data, positions = loaded.data, loaded.positions
+    if data is None:
+        raise ScenarioInvalid([*issues, loc.issue(None, "", "the file holds no YAML data "
+                                                   "(only comments or templates that rendered "
+                                                   "to nothing)", None)])
+    if not isinstance(data, dict):
+        raise ScenarioInvalid([*issues, loc.issue(Mark(1, 1) if positions.of_value(()) is None
+                                                  else positions.of_value(()), "",
+                                                  "the top level must be a mapping with "
+                                                  "`version`, `name` and `containers`",
+                                                  "see `dnetlab schema`")])
+    schema_issues = [] if trusted else check(data, positions)
+    issues += [loc.issue(i.mark, dotted(i.path), i.message, i.hint) for i in schema_issues]
+    if _section_has_wrong_type(schema_issues):
+        raise ScenarioInvalid(issues)
+    findings = Findings()
+    builder = Builder(data, _broken(schema_issues), findings)
+    sc = builder.scenario(rendered.source.path)
+    check_semantics(sc, data, builder.broken, findings)
+    issues += [_finding_issue(loc, positions, f) for f in findings.items]
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise ScenarioInvalid(issues)
+    return Loaded(sc, rendered, tuple(issues))
+
+
+def load_source(source: Source, variables: Variables | None = None,
+                trusted: Callable[[str], bool] | None = None) -> Loaded:
+    rendered = render(source, variables)
+    if trusted is not None and trusted(rendered.text):
+        try:
+            return parse(rendered, trusted=True)
+        except Exception:  # whatever went wrong, the full check says it properly
+            pass
+    return parse(rendered)
+
+
+def load(path: str, variables: Variables | None = None,
+         trusted: Callable[[str], bool] | None = None) -> Loaded:
+    """Read, render and validate a scenario file; no engine is contacted.
+
+    `trusted(text)` may vouch for a rendered text validated before (see `parse`).
+    """
+    return load_source(read_source(path), variables, trusted)

@@ -1,0 +1,372 @@
+"""Stage 5: checks across objects: references, addresses, overlaps, swarm roles.
+
+Each check reads the typed model and reports findings by data path; the raw data is used
+only to find where in the file a reference was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
+from typing import Any
+from urllib.parse import urlsplit
+
+from dnetlab.load.build import Broken
+from dnetlab.load.findings import Findings, did_you_mean
+from dnetlab.load.yamlload import Path
+from dnetlab.model import (
+    Container,
+    DnsProbe,
+    HttpProbe,
+    InterfacesProbe,
+    Network,
+    PingProbe,
+    Probe,
+    Scenario,
+    Target,
+    TcpProbe,
+    TracerouteProbe,
+)
+
+
+class Checker:
+    def __init__(self, sc: Scenario, data: dict[str, Any], broken: Broken, out: Findings) -> None:
+        self.sc = sc
+        self.data = data
+        self.broken = broken
+        self.out = out
+        self.host_keys = [h.key for h in sc.hosts] + sorted(broken.hosts)
+        self.net_keys = [n.key for n in sc.networks] + sorted(broken.networks)
+        self.container_keys = [c.key for c in sc.containers] + sorted(broken.containers)
+
+    def run(self) -> None:
+        self.hosts()
+        self.networks()
+        self.containers()
+        self.addresses()
+        self.overlaps()
+        self.names()
+        self.probes()
+
+    # -- helpers -------------------------------------------------------------------------
+    def _unknown(self, path: Path, what: str, name: str, known: list[str]) -> None:
+        hint = did_you_mean(name, known) or (
+            f"known {what}s: {', '.join(known)}" if known else f"no {what}s are declared"
+        )
+        self.out.error(path, f"unknown {what} {name!r}", hint)
+
+    def _net_ref_path(self, c: Container, net: str) -> tuple[Path, bool]:
+        raw = self.data["containers"][c.key].get("networks")
+        if isinstance(raw, list):
+            return ("containers", c.key, "networks", raw.index(net)), False
+        return ("containers", c.key, "networks", net), True
+
+    # -- hosts ---------------------------------------------------------------------------
+    def hosts(self) -> None:
+        if not self.data.get("hosts"):
+            return
+        roles = [h.swarm for h in self.sc.hosts]
+        if "worker" in roles and "manager" not in roles:
+            first = next(h for h in self.sc.hosts if h.swarm == "worker")
+            self.out.error(("hosts", first.key, "swarm"), "swarm workers but no manager",
+                           "make one host `swarm: manager`")
+        for h in self.sc.hosts:
+            if h.engine is None:
+                continue
+            p: Path = ("hosts", h.key, "engine")
+            u = urlsplit(h.engine)
+            try:
+                port = u.port
+            except ValueError:
+                self.out.error(p, f"{h.engine!r} has an invalid port")
+                continue
+            if u.scheme in ("ssh", "tcp") and not u.hostname:
+                self.out.error(p, f"{h.engine!r} names no host",
+                               f"write {u.scheme}://{'user@' if u.scheme == 'ssh' else ''}"
+                               f"HOST{':2376' if u.scheme == 'tcp' else ''}")
+            if u.scheme == "unix" and not (u.path or "").startswith("/"):
+                self.out.error(p, f"{h.engine!r} has no absolute socket path",
+                               "write unix:///var/run/docker.sock")
+            if u.scheme == "ssh" and u.password:
+                self.out.error(p, "passwords do not belong in scenario files",
+                               "use an SSH key or agent")
+            if u.scheme == "tcp" and port is None:
+                self.out.error(p, f"{h.engine!r} has no port", "Docker listens on 2375 or 2376")
+
+    # -- networks ------------------------------------------------------------------------
+    def networks(self) -> None:
+        managers = [h.key for h in self.sc.hosts if h.swarm == "manager"]
+        for n in self.sc.networks:
+            p: Path = ("networks", n.key)
+            raw = self.data["networks"][n.key]
+            if n.driver == "overlay" and not managers:
+                self.out.error((*p, "driver"), "an overlay network needs swarm hosts",
+                               "give the hosts `swarm: manager` / `swarm: worker`")
+            if n.driver != "overlay":
+                for k in ("attachable", "encrypted"):
+                    if k in raw:
+                        self.out.error((*p, k), f"`{k}` applies to overlay networks only",
+                                       at_key=True)
+            if n.driver not in ("macvlan", "ipvlan") and "parent" in raw:
+                self.out.error((*p, "parent"), "`parent` applies to macvlan and ipvlan networks "
+                               "only", at_key=True)
+            if n.driver == "overlay" and "hosts" in raw:
+                self.out.error((*p, "hosts"), "an overlay spans the swarm; it takes no `hosts` "
+                               "list", at_key=True)
+            for i, h in enumerate(raw.get("hosts", ())):
+                if h not in self.host_keys:
+                    self._unknown((*p, "hosts", i), "host", h, self.host_keys)
+            self._network_addresses(n, p)
+            if not n.hosts and n.driver != "overlay":
+                self.out.warning(p, f"network {n.key!r} has no container and lists no hosts, "
+                                 "so it is created nowhere", "add `hosts:` or attach a container",
+                                 at_key=True)
+
+    def _network_addresses(self, n: Network, p: Path) -> None:
+        if n.subnet is not None:
+            if n.gateway is not None:
+                self._inside(n.gateway, n.subnet, (*p, "gateway"), "gateway")
+            if n.ip_range is not None and not n.ip_range.subnet_of(n.subnet):
+                self.out.error((*p, "ip_range"), f"ip_range {n.ip_range} is not inside subnet "
+                               f"{n.subnet}")
+        else:
+            for k in ("gateway", "ip_range"):
+                if getattr(n, k) is not None:
+                    self.out.error((*p, k), f"`{k}` needs `subnet`", at_key=True)
+        if n.ipv6_subnet is not None and n.ipv6_gateway is not None:
+            self._inside(n.ipv6_gateway, n.ipv6_subnet, (*p, "ipv6_gateway"), "ipv6_gateway")
+        elif n.ipv6_gateway is not None:
+            self.out.error((*p, "ipv6_gateway"), "`ipv6_gateway` needs `ipv6_subnet`", at_key=True)
+
+    def _inside(self, addr: IPv4Address | IPv6Address, net: IPv4Network | IPv6Network,
+                path: Path, what: str) -> bool:
+        if addr not in net:
+            self.out.error(path, f"{what} {addr} is outside subnet {net}")
+            return False
+        if addr == net.network_address:
+            self.out.error(path, f"{what} {addr} is the network address of {net}",
+                           f"use a host address such as {net.network_address + 1}")
+            return False
+        if isinstance(net, IPv4Network) and net.prefixlen < 31 and addr == net.broadcast_address:
+            self.out.error(path, f"{what} {addr} is the broadcast address of {net}")
+            return False
+        return True
+
+    # -- containers ----------------------------------------------------------------------
+    def containers(self) -> None:
+        net_by_key = {n.key: n for n in self.sc.networks}
+        several = len(self.host_keys) > 1
+        for c in self.sc.containers:
+            p: Path = ("containers", c.key)
+            raw = self.data["containers"][c.key]
+            if "host" in raw and raw["host"] not in self.host_keys:
+                self._unknown((*p, "host"), "host", raw["host"], self.host_keys)
+            elif "host" not in raw and several:
+                self.out.error(p, "there are several hosts: say which one runs this container",
+                               f"add `host:` with one of {', '.join(self.host_keys)}", at_key=True)
+            if c.network_mode and "networks" in raw:
+                self.out.error((*p, "network_mode"), "`network_mode` and `networks` exclude each "
+                               "other", "a container either joins a built-in network "
+                               "(network_mode) or the scenario's networks", at_key=True)
+            for a in c.attachments:
+                ref, is_key = self._net_ref_path(c, a.network)
+                if a.network not in self.net_keys:
+                    self._unknown(ref, "network", a.network, self.net_keys)
+                    continue
+                n = net_by_key.get(a.network)
+                if n is None:
+                    continue
+                if n.hosts_declared and c.host and c.host not in n.hosts:
+                    self.out.error(ref, f"network {n.key!r} is created only on "
+                                   f"{', '.join(n.hosts)}, not on {c.host!r} where this "
+                                   "container runs", at_key=is_key)
+                host = next((h for h in self.sc.hosts if h.key == c.host), None)
+                if n.driver == "overlay" and host is not None and host.swarm is None:
+                    self.out.error(ref, f"host {c.host!r} takes no part in the swarm, so it "
+                                   f"cannot join overlay {n.key!r}",
+                                   f"give host {c.host!r} a `swarm:` role", at_key=is_key)
+
+    def addresses(self) -> None:
+        """Static addresses against their subnet, and each address and MAC once per segment."""
+        net_by_key = {n.key: n for n in self.sc.networks}
+        taken: dict[tuple[str, str, str], str] = {}
+        for c in self.sc.containers:
+            for a in c.attachments:
+                n = net_by_key.get(a.network)
+                if n is None:
+                    continue
+                p: Path = ("containers", c.key, "networks", a.network)
+                # each bridge instance is its own segment; an overlay is one across hosts
+                segment = "*" if n.driver == "overlay" else c.host
+                raw = self.data["networks"][n.key]
+                # a subnet that failed to parse was reported already: skip, don't pile on
+                if a.ipv4 is not None and (n.subnet is not None or "subnet" not in raw):
+                    self._static(a.ipv4, n.subnet, n.gateway, (*p, "ipv4"), "subnet")
+                if a.ipv6 is not None and (n.ipv6_subnet is not None or "ipv6_subnet" not in raw):
+                    self._static(a.ipv6, n.ipv6_subnet, n.ipv6_gateway, (*p, "ipv6"), "ipv6_subnet")
+                for field, value in (("ipv4", a.ipv4), ("ipv6", a.ipv6), ("mac", a.mac)):
+                    if value is None:
+                        continue
+                    slot = (n.key, segment, f"{field}:{value}")
+                    if slot in taken:
+                        self.out.error((*p, field), f"{value} is already taken by container "
+                                       f"{taken[slot]!r} on network {n.key!r}")
+                    else:
+                        taken[slot] = c.key
+
+    def _static(self, addr: IPv4Address | IPv6Address, net: IPv4Network | IPv6Network | None,
+                gw: IPv4Address | IPv6Address | None, path: Path, subnet_key: str) -> None:
+        if net is None:
+            self.out.error(path, f"a static address needs the network's `{subnet_key}`",
+                           f"add `{subnet_key}:` to the network")
+            return
+        if not self._inside(addr, net, path, "address"):
+            return
+        gateway = gw if gw is not None else net.network_address + 1
+        if addr == gateway:
+            why = "the gateway" if gw is not None else (
+                "the default gateway (Docker takes the subnet's first address when no "
+                "gateway is set)")
+            self.out.error(path, f"address {addr} is {why}", "pick another address")
+
+    def overlaps(self) -> None:
+        def spans(n: Network) -> set[str]:
+            return {"*swarm*"} | set(n.hosts) if n.driver == "overlay" else set(n.hosts)
+
+        nets = self.sc.networks
+        for i, a in enumerate(nets):
+            for b in nets[:i]:
+                for field in ("subnet", "ipv6_subnet"):
+                    sa, sb = getattr(a, field), getattr(b, field)
+                    if sa is None or sb is None or not sa.overlaps(sb):
+                        continue
+                    shared = spans(a) & spans(b)
+                    if a.driver == "overlay" or b.driver == "overlay":
+                        shared = shared or (set(a.hosts) | set(b.hosts))
+                    if shared:
+                        where = ", ".join(sorted(h for h in shared if h != "*swarm*"))
+                        self.out.error(("networks", a.key, field),
+                                       f"{sa} overlaps {sb} of network {b.key!r}"
+                                       + (f" on host {where}" if where else ""),
+                                       "give each network its own subnet")
+
+    def names(self) -> None:
+        def dupes(items: Iterable[tuple[str, str]], section: str) -> None:
+            seen: dict[str, str] = {}
+            for key, name in items:
+                if name in seen:
+                    self.out.error((section, key), f"Docker name {name!r} is also used by "
+                                   f"{seen[name]!r}", "set a distinct `name:`", at_key=True)
+                seen.setdefault(name, key)
+
+        dupes(((c.key, c.name) for c in self.sc.containers), "containers")
+        dupes(((n.key, n.name) for n in self.sc.networks), "networks")
+        for n in self.sc.networks:
+            if n.driver in ("bridge", "macvlan", "ipvlan") and not n.hosts_declared:
+                on = sorted({c.host for c in self.sc.containers if c.attachment(n.key)})
+                if len(on) > 1:
+                    self.out.warning(("networks", n.key),
+                                     f"network {n.key!r} has containers on hosts "
+                                     f"{', '.join(on)}: each host gets its own, unconnected "
+                                     f"{n.driver}, so they will not reach each other",
+                                     "use an overlay to join them, or add `hosts:` to say this "
+                                     "is intended", at_key=True)
+
+    # -- probes --------------------------------------------------------------------------
+    def probes(self) -> None:
+        names: dict[str, int] = {}
+        for pr in self.sc.probes:
+            p: Path = ("probes", pr.index)
+            if pr.name_given and pr.name in names and names[pr.name] != pr.index:
+                self.out.error((*p, "name"), f"probe name {pr.name!r} is already used by "
+                               f"probes[{names[pr.name]}]", "`--probe NAME` must pick one probe")
+            names.setdefault(pr.name, pr.index)
+            self._probe_refs(pr, p)
+
+    def _probe_refs(self, pr: Probe, p: Path) -> None:
+        if isinstance(pr, PingProbe | DnsProbe | TcpProbe | HttpProbe | TracerouteProbe):
+            self._container_ref(pr.source, p, "from")
+        else:
+            self._on_ref(pr.on, (*p, "on"))
+        if isinstance(pr, PingProbe | TcpProbe | TracerouteProbe):
+            self._target(pr.source, pr.target, p)
+        if isinstance(pr, TracerouteProbe):
+            for j, hop in enumerate(pr.path or ()):
+                self._hop(hop, (*p, "path", j))
+            if pr.via is not None:
+                self._hop(pr.via, (*p, "via"))
+        if isinstance(pr, InterfacesProbe) and pr.only is not None:
+            for k in ("present",):
+                extra = [i for i in getattr(pr, k) if i not in pr.only]
+                if extra:
+                    self.out.error((*p, k), f"{', '.join(extra)} cannot be present when `only` "
+                                   f"lists {', '.join(pr.only)}")
+
+    def _raw_field_path(self, p: Path, field: str, value: str) -> Path:
+        raw = self.data["probes"][p[1]].get(field)
+        if isinstance(raw, list) and value in raw:
+            return (*p, field, raw.index(value))
+        return (*p, field)
+
+    def _container_ref(self, key: str, p: Path, field: str) -> None:
+        if key not in self.container_keys:
+            self._unknown(self._raw_field_path(p, field, key), "container", key,
+                          self.container_keys)
+
+    def _on_ref(self, on: str, p: Path) -> None:
+        if on.startswith("host:"):
+            h = on[5:]
+            if h not in self.host_keys:
+                self._unknown(p, "host", h, self.host_keys)
+        elif on not in self.container_keys:
+            self._unknown(p, "container", on, self.container_keys)
+
+    def _target(self, source: str, t: Target, p: Path) -> None:
+        tp = self._raw_field_path(p, "to", t.text)
+        if t.kind == "container_network":
+            c, n = t.container or "", t.network or ""
+            if c not in self.container_keys:
+                self._unknown(tp, "container", c, self.container_keys)
+                return
+            if n not in self.net_keys:
+                self._unknown(tp, "network", n, self.net_keys)
+                return
+            cont = next((x for x in self.sc.containers if x.key == c), None)
+            if cont is not None and cont.attachment(n) is None:
+                on = [a.network for a in cont.attachments]
+                self.out.error(tp, f"container {c!r} is not on network {n!r}",
+                               f"it is on {', '.join(on)}" if on else "it joins no scenario "
+                               "network")
+        elif t.kind == "container":
+            self._shares_network(source, t.container or "", tp)
+
+    def _shares_network(self, a: str, b: str, p: Path) -> None:
+        ca = next((x for x in self.sc.containers if x.key == a), None)
+        cb = next((x for x in self.sc.containers if x.key == b), None)
+        if ca is None or cb is None:
+            return
+        if cb.network_mode in ("none", "host") or ca.network_mode == "none":
+            self.out.error(p, f"container {b!r} has no address that {a!r} can reach",
+                           "point the probe at a literal address")
+            return
+        nets_a = {x.network for x in ca.attachments} or {"(default bridge)"}
+        nets_b = {x.network for x in cb.attachments} or {"(default bridge)"}
+        if ca.network_mode == "bridge":
+            nets_a = {"(default bridge)"}
+        if cb.network_mode == "bridge":
+            nets_b = {"(default bridge)"}
+        if not nets_a & nets_b and ca.network_mode != "host":
+            self.out.error(p, f"containers {a!r} and {b!r} share no network, so {b!r} has no "
+                           f"address to reach from {a!r}",
+                           f"write {b}@NETWORK or a literal address to probe across networks")
+
+    def _hop(self, hop: str, p: Path) -> None:
+        try:
+            ip_network(hop)
+        except ValueError:
+            if hop not in self.container_keys:
+                self._unknown(p, "container", hop, self.container_keys)
+
+
+def check(sc: Scenario, data: dict[str, Any], broken: Broken, out: Findings) -> None:
+    Checker(sc, data, broken, out).run()

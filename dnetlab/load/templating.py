@@ -1,0 +1,302 @@
+"""Jinja2 rendering of scenario templates (loaded only for files that use templating).
+
+The environment is sandboxed (no attribute access to Python internals, no filesystem),
+undefined variables are errors, and work is bounded so that a template cannot exhaust the
+machine: repetition operators are capped, output is capped, and rendering has a deadline.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import re
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from dnetlab.errors import Issue, ScenarioInvalid
+from dnetlab.load.rendered import Rendered, Variables, line_map
+from dnetlab.load.source import Source
+from dnetlab.load.yamlload import YamlProblem, load_yaml
+
+MAX_RENDERED_BYTES = 4 * 1024 * 1024
+MAX_SEQUENCE_REPEAT = 100_000  # longest string/list that `*` may build
+MAX_POWER_EXPONENT = 1000
+RENDER_DEADLINE_S = 5.0
+_TEMPLATE_NAME = "<scenario>"
+
+
+class _RenderTimeout(Exception):
+    pass
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox guards attribute access but lets `'a' * 10**10` allocate freely."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+        if operator_name == "**":
+            if isinstance(right, int | float) and abs(right) > MAX_POWER_EXPONENT:
+                raise SecurityError(f"exponent {right} is over the limit {MAX_POWER_EXPONENT}")
+            return operator.pow(left, right)
+        for seq, n in ((left, right), (right, left)):
+            if (isinstance(seq, str | list | tuple) and isinstance(n, int)
+                    and len(seq) * max(n, 0) > MAX_SEQUENCE_REPEAT):
+                    raise SecurityError(
+                        f"repeating a sequence {n} times builds more than "
+                        f"{MAX_SEQUENCE_REPEAT} items"
+                    )
+        return operator.mul(left, right)
+
+
+def _env_function(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise jinja2.UndefinedError(
+            f"environment variable {name!r} is not set and env() was given no default"
+        )
+    return value
+
+
+def _environment() -> _BoundedSandbox:
+    env = _BoundedSandbox(
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        loader=None,  # no {% include %} or {% import %}: scenario files stand alone
+    )
+    keep = ("range", "dict", "namespace")
+    env.globals = {"env": _env_function, **{k: env.globals[k] for k in keep}}
+    return env
+
+
+def default_vars(source: Source) -> tuple[dict[str, Any], list[Issue]]:
+    """The `vars:` mapping, read from the raw file before rendering."""
+    block = _raw_vars_block(source.text)
+    if block is None:
+        return {}, []
+    offset, text = block
+    try:
+        loaded = load_yaml(text)
+    except YamlProblem as p:
+        line = (p.mark.line + offset) if p.mark else offset + 1
+        return {}, [Issue(source.path, line, p.mark.col if p.mark else 1, "vars",
+                          f"cannot read the vars block before rendering: {p.message}",
+                          "values in `vars:` are plain YAML; templates are not rendered there")]
+    data = loaded.data.get("vars") if isinstance(loaded.data, dict) else None
+    if data is None:
+        return {}, []
+    if not isinstance(data, dict):
+        return {}, [Issue(source.path, offset + 1, 1, "vars", "`vars` must be a mapping of "
+                          "variable names to values")]
+    return data, []
+
+
+_TOP_KEY = re.compile(r"^(?:[A-Za-z_][\w-]*|\"[^\"]*\"|'[^']*')\s*:")
+
+
+def _raw_vars_block(text: str) -> tuple[int, str] | None:
+    """The top-level `vars:` section as text (and its line offset).
+
+    The rest of the raw file need not be valid YAML (Jinja blocks), so the section is
+    cut out by its indentation rather than parsed with the whole file.
+    """
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if re.match(r"^vars\s*:", ln)), None)
+    if start is None:
+        return None
+    end = start + 1
+    while end < len(lines):
+        ln = lines[end]
+        if ln and not ln[0].isspace() and not ln.startswith("#") and _TOP_KEY.match(ln):
+            break
+        if ln.startswith("---") or ln.startswith("..."):
+            break
+        end += 1
+    return start, "\n".join(lines[start:end]) + "\n"
+
+
+def load_vars_file(path: str) -> dict[str, Any]:
+    from dnetlab.load.source import read_source
+
+    src = read_source(path)
+    try:
+        loaded = load_yaml(src.text)
+    except YamlProblem as p:
+        raise ScenarioInvalid([Issue(path, p.mark.line if p.mark else None,
+                                     p.mark.col if p.mark else None, "", p.message, p.hint)]
+                              ) from None
+    if not isinstance(loaded.data, dict):
+        raise ScenarioInvalid([Issue(path, 1, 1, "", "a vars file must be a mapping of "
+                                     "variable names to values")])
+    return loaded.data
+
+
+def collect_vars(source: Source, variables: Variables) -> tuple[dict[str, Any], list[Issue]]:
+    values, issues = default_vars(source)
+    for f in variables.files:
+        values.update(load_vars_file(f))
+    values.update(variables.cli)
+    return values, issues
+
+
+def _locate_name(source: Source, name: str, lineno: int | None) -> tuple[int, int]:
+    """Line and column of `name` inside a `{{ }}` or `{% %}` of the template."""
+    lines = source.text.splitlines()
+    pattern = re.compile(r"(?<![\w.])" + re.escape(name) + r"\b")
+    candidates = [lineno - 1] if lineno else range(len(lines))
+    for i in candidates:
+        if 0 <= i < len(lines):
+            for m in re.finditer(r"\{\{.*?\}\}|\{%.*?%\}", lines[i]):
+                hit = pattern.search(lines[i], m.start(), m.end())
+                if hit:
+                    return i + 1, hit.start() + 1
+            if lineno:
+                first = lines[i].find("{")
+                return i + 1, (first + 1) if first >= 0 else 1
+    return (lineno or 1), 1
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line where a render-time error arose (Jinja rewrites its frames)."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == _TEMPLATE_NAME:
+            line = frame.lineno
+    return line
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    # A Python-level alarm interrupts runaway loops; only possible on the main thread.
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise _RenderTimeout()
+
+    previous: Callable[..., Any] | int | None = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _render_text(env: _BoundedSandbox, source: Source, values: Mapping[str, Any]) -> str:
+    template = env.from_string(source.text)
+    template.filename = _TEMPLATE_NAME
+    chunks: list[str] = []
+    size = 0
+    started = time.monotonic()
+    for chunk in template.generate(**values):
+        size += len(chunk)
+        if size > MAX_RENDERED_BYTES:
+            raise SecurityError(f"the rendered text grows over {MAX_RENDERED_BYTES} bytes")
+        if time.monotonic() - started > RENDER_DEADLINE_S:
+            raise _RenderTimeout()
+        chunks.append(chunk)
+    return "".join(chunks)
+
+
+_UNDEFINED = re.compile(r"^'([A-Za-z_]\w*)' is undefined$")
+MAX_UNDEFINED_REPORTED = 50
+
+
+def _message(exc: BaseException) -> str:
+    return str(getattr(exc, "message", None) or exc).rstrip(".")
+
+
+def _syntax_issue(source: Source, exc: jinja2.TemplateSyntaxError) -> Issue:
+    line = exc.lineno or 1
+    lines = source.text.splitlines()
+    col = max(lines[line - 1].find("{"), 0) + 1 if line <= len(lines) else 1
+    return Issue(source.path, line, col, "", f"template syntax error: {_message(exc)}",
+                 "Jinja tags are {{ expression }} and {% statement %}; a literal `{{` "
+                 "is written {{ '{{' }}")
+
+
+def _render_collecting_undefined(
+    env: _BoundedSandbox, source: Source, values: dict[str, Any]
+) -> tuple[str, list[Issue]]:
+    """Render; each undefined variable is reported where it is used, then stubbed so the
+    next render can find the next one: the user sees all of them at once."""
+    issues: list[Issue] = []
+    stubbed = dict(values)
+    while True:
+        try:
+            return _render_text(env, source, stubbed), issues
+        except jinja2.UndefinedError as exc:
+            m = _UNDEFINED.match(_message(exc))
+            if not m or len(issues) >= MAX_UNDEFINED_REPORTED or m.group(1) in stubbed:
+                if issues:  # a stub's own consequence; the undefined names are the cause
+                    return "", issues
+                raise
+            name = m.group(1)
+            line, col = _locate_name(source, name, _template_line(exc))
+            issues.append(Issue(source.path, line, col, "", f"undefined template variable {name!r}",
+                                f"define it under `vars:`, in a --vars-file, or with "
+                                f"--var {name}=VALUE"))
+            stubbed[name] = jinja2.ChainableUndefined(name=name)  # renders "", chains .attr
+        except Exception:
+            if issues:
+                return "", issues
+            raise
+
+
+def _located(source: Source, exc: BaseException, text: str, hint: str | None = None) -> Issue:
+    line = _template_line(exc) or getattr(exc, "lineno", None)
+    col = _locate_name(source, "", line)[1] if line else None
+    return Issue(source.path, line, col, "", text, hint)
+
+
+def render_template(source: Source, variables: Variables) -> Rendered:
+    """Render the scenario template; raises ScenarioInvalid with every problem found."""
+    values, issues = collect_vars(source, variables)
+    if issues:
+        raise ScenarioInvalid(issues)
+    env = _environment()
+    try:
+        with _deadline(RENDER_DEADLINE_S):
+            text, issues = _render_collecting_undefined(env, source, values)
+    except jinja2.TemplateSyntaxError as exc:
+        issues = [_syntax_issue(source, exc)]
+    except _RenderTimeout:
+        issues = [Issue(source.path, None, None, "", "rendering took longer than "
+                        f"{RENDER_DEADLINE_S:g} s and was stopped",
+                        "look for loops that multiply (range inside range)")]
+    except SecurityError as exc:
+        issues = [_located(source, exc, f"template refused by the sandbox: {_message(exc)}",
+                           "templates may use variables, filters and loops, not Python "
+                           "internals or unbounded work")]
+    except jinja2.TemplateError as exc:
+        issues = [_located(source, exc, f"template error: {_message(exc)}")]
+    except TypeError as exc:
+        if "no loader" in str(exc):
+            issues = [_located(source, exc, "{% include %}, {% import %} and {% extends %} "
+                               "are not available", "a scenario file stands alone; put shared "
+                               "values in a --vars-file")]
+        else:
+            issues = [_located(source, exc, f"template error: TypeError: {exc}")]
+    except OverflowError as exc:  # the sandbox's range() cap raises this
+        issues = [_located(source, exc, f"template refused by the sandbox: {_message(exc)}",
+                           "templates may use variables, filters and loops, not Python "
+                           "internals or unbounded work")]
+    except (ArithmeticError, ValueError, MemoryError, RecursionError) as exc:
+        issues = [_located(source, exc, f"template error: {type(exc).__name__}: {exc}")]
+    if issues:
+        raise ScenarioInvalid(issues)
+    return Rendered(source, text, *line_map(source.text, text))

@@ -1,0 +1,394 @@
+"""Reconcile: desired state plus observed state to an ordered plan. Pure: no I/O.
+
+Each operation says what it does, to which object on which host, and why. Operations run
+in phases (removals before creations, networks before the containers on them); within a
+phase they are independent and run in parallel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Literal
+
+from dnetlab import labels
+from dnetlab.model import DEFAULT_BRIDGE, Host
+from dnetlab.reconcile import swarm
+from dnetlab.reconcile.desired import (
+    AttachmentSpec,
+    ContainerSpec,
+    HostDesired,
+    NetworkSpec,
+    VolumeSpec,
+)
+from dnetlab.reconcile.observed import HostObserved, LiveContainer, LiveNetwork
+
+Action = Literal[
+    "pull-image", "create-volume", "remove-container", "disconnect", "remove-network",
+    "create-network", "create-container", "connect", "start-container", "unpause-container",
+    "remove-volume", "init-swarm", "join-swarm", "leave-swarm",
+]
+
+
+
+
+class Phase(IntEnum):
+    SWARM_INIT = -2  # the leader first: the others need its join token
+    SWARM_JOIN = -1
+    PREPARE = 0  # images, volumes
+    REMOVE_CONTAINERS = 1  # and disconnects
+    REMOVE_NETWORKS = 2
+    CREATE_NETWORKS = 3
+    CONTAINERS = 4  # create, connect, start
+    CLEANUP = 5  # volumes, after the containers that used them are gone
+    SWARM_LEAVE = 6  # workers, once the lab's objects are gone
+    SWARM_DISSOLVE = 7  # then the managers
+
+
+PHASE_OF: Mapping[str, Phase] = {
+    "pull-image": Phase.PREPARE,
+    "create-volume": Phase.PREPARE,
+    "remove-container": Phase.REMOVE_CONTAINERS,
+    "disconnect": Phase.REMOVE_CONTAINERS,
+    "remove-network": Phase.REMOVE_NETWORKS,
+    "create-network": Phase.CREATE_NETWORKS,
+    "create-container": Phase.CONTAINERS,
+    "connect": Phase.CONTAINERS,
+    "start-container": Phase.CONTAINERS,
+    "unpause-container": Phase.CONTAINERS,
+    "remove-volume": Phase.CLEANUP,
+    "init-swarm": Phase.SWARM_INIT,
+    "join-swarm": Phase.SWARM_JOIN,
+}
+
+
+@dataclass(frozen=True)
+class Op:
+    action: Action
+    host: str
+    name: str  # the Docker name of the object acted on (the container, for connect)
+    cause: str
+    key: str | None = None  # the object's key in the scenario (init-swarm: the lab's name)
+    target_id: str | None = None  # live object to act on (removals, connect, start)
+    network: NetworkSpec | None = None
+    container: ContainerSpec | None = None
+    attachment: AttachmentSpec | None = None
+    volume: VolumeSpec | None = None
+    network_name: str | None = None  # for disconnect
+    display: str | None = None  # a pair of ops shown as one line ("recreate")
+    swarm_role: str | None = None  # init/join/leave-swarm: the host's role
+    leader: str | None = None  # join-swarm: the host whose token and address to use
+    advertise: str | None = None  # init/join-swarm: the address to advertise
+
+    @property
+    def phase(self) -> Phase:
+        if self.action == "leave-swarm":
+            return Phase.SWARM_DISSOLVE if self.swarm_role == "manager" else Phase.SWARM_LEAVE
+        return PHASE_OF[self.action]
+
+    @property
+    def kind(self) -> str:
+        return self.action.split("-", 1)[-1] if "-" in self.action else "container"
+
+    def describe(self) -> str:
+        if self.action in ("init-swarm", "join-swarm", "leave-swarm"):
+            verb = self.action.split("-")[0]
+            role = f" as {self.swarm_role}" if self.action != "init-swarm" else ""
+            return f"{verb} {self.name}{role} [{self.host}]: {self.cause}"
+        if self.action == "connect" and self.attachment is not None:
+            what = f"connect {self.name} to {self.attachment.network_name}"
+        elif self.action == "disconnect":
+            what = f"disconnect {self.name} from {self.network_name}"
+        else:
+            verb, _, kind = self.action.partition("-")
+            what = f"{verb} {kind} {self.name}"
+        return f"{what} [{self.host}]: {self.cause}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    scenario: str
+    ops: tuple[Op, ...]
+    up_to_date_hosts: tuple[str, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        return not self.ops
+
+    def phases(self) -> list[tuple[Phase, list[Op]]]:
+        out: dict[Phase, list[Op]] = {}
+        for op in self.ops:
+            out.setdefault(op.phase, []).append(op)
+        return sorted(out.items())
+
+    def text(self) -> str:
+        """Stable text: tests compare it, users read it."""
+        if self.empty:
+            return f"lab {self.scenario} is up to date: nothing to do\n"
+        lines = []
+        shown: set[str] = set()
+        for op in sorted(self.ops, key=_display_order):
+            if op.display:
+                if op.display in shown:
+                    continue
+                shown.add(op.display)
+                lines.append(op.display)
+            else:
+                lines.append(op.describe())
+        n = len(lines)
+        return "\n".join(lines) + f"\n{n} change{'s' if n != 1 else ''} to lab {self.scenario}\n"
+
+
+def _display_order(op: Op) -> tuple[str, int, str, str]:
+    return (op.host, int(op.phase), op.name, op.action)
+
+
+def _drift(kind: str, live: str | None, desired: str) -> str:
+    fields = labels.changed_fields(live, desired)
+    if fields:
+        return f"config drift: {', '.join(fields)}"
+    return f"config drift: {kind} was made by another dnetlab version"
+
+
+class _HostReconciler:
+    def __init__(self, scenario: str, desired: HostDesired, observed: HostObserved,
+                 swarm_networks: frozenset[str] = frozenset()) -> None:
+        self.swarm_networks = swarm_networks  # keys of the lab's overlay networks
+        self.scenario = scenario
+        self.d = desired
+        self.o = observed
+        self.ops: list[Op] = []
+        self.h = desired.host
+        self.live_net_ids = {n.id for n in observed.networks}
+        self.fresh_networks: set[str] = set()  # keys of networks created or recreated
+
+    def run_networks(self) -> None:
+        self.images()
+        self.volumes()
+        self.networks()
+
+    def run_containers(self, fresh_overlays: frozenset[str]) -> list[Op]:
+        self.fresh_networks |= fresh_overlays  # an overlay recreated on its manager
+        self.containers()
+        return self.ops
+
+    def images(self) -> None:
+        for ref in self.d.images:
+            if ref not in self.o.images:
+                self.ops.append(Op("pull-image", self.h, ref, "missing on this host"))
+
+    def volumes(self) -> None:
+        have = {v.name for v in self.o.volumes}
+        for v in self.d.volumes:
+            if v.name not in have:
+                self.ops.append(Op("create-volume", self.h, v.name, "not found", volume=v))
+
+    def networks(self) -> None:
+        owned: dict[str, list[LiveNetwork]] = {}
+        for n in self.o.owned_networks(self.scenario):
+            owned.setdefault(n.label(labels.KEY) or "", []).append(n)
+        wanted = {n.key for n in self.d.networks}
+        for spec in self.d.networks:
+            lives = owned.get(spec.key, [])
+            live = next((n for n in lives if n.name == spec.name), None)
+            for extra in lives:
+                if extra is not live:
+                    self.ops.append(Op("remove-network", self.h, extra.name,
+                                       "duplicate or renamed", spec.key, extra.id))
+            if live is None:
+                self.fresh_networks.add(spec.key)
+                self.ops.append(Op("create-network", self.h, spec.name, "not found", spec.key,
+                                   network=spec))
+            elif live.label(labels.CONFIG_HASH) != spec.config_hash:
+                self.fresh_networks.add(spec.key)
+                cause = _drift("network", live.label(labels.FIELDS), spec.config_fields)
+                line = f"recreate network {spec.name} [{self.h}]: {cause}"
+                self.ops.append(Op("remove-network", self.h, spec.name, cause, spec.key, live.id,
+                                   display=line))
+                self.ops.append(Op("create-network", self.h, spec.name, cause, spec.key,
+                                   network=spec, display=line))
+        for key, lives in owned.items():
+            if key not in wanted:
+                for live in lives:
+                    if live.scope == "swarm" and key in self.swarm_networks:
+                        continue  # an overlay shows on a worker once used; it lives on the leader
+                    self.ops.append(Op("remove-network", self.h, live.name, "not in scenario",
+                                       key, live.id))
+
+    def containers(self) -> None:
+        owned: dict[str, list[LiveContainer]] = {}
+        for c in self.o.owned_containers(self.scenario):
+            owned.setdefault(c.label(labels.KEY) or "", []).append(c)
+        wanted = {c.key for c in self.d.containers}
+        for spec in self.d.containers:
+            lives = owned.get(spec.key, [])
+            live = next((c for c in lives if c.name == spec.name), None)
+            for extra in lives:
+                if extra is not live:
+                    self.ops.append(Op("remove-container", self.h, extra.name,
+                                       "duplicate or renamed", spec.key, extra.id))
+            if live is None:
+                self.ops.append(Op("create-container", self.h, spec.name, "not found", spec.key,
+                                   container=spec))
+                continue
+            cause = self._recreate_cause(spec, live)
+            if cause:
+                line = f"recreate container {spec.name} [{self.h}]: {cause}"
+                self.ops.append(Op("remove-container", self.h, spec.name, cause, spec.key,
+                                   live.id, display=line))
+                self.ops.append(Op("create-container", self.h, spec.name, cause, spec.key,
+                                   container=spec, display=line))
+                continue
+            self._attachments(spec, live)
+            if live.state == "paused":
+                self.ops.append(Op("unpause-container", self.h, spec.name, "paused", spec.key,
+                                   live.id))
+            elif live.state != "running":
+                self.ops.append(Op("start-container", self.h, spec.name,
+                                   f"not running ({live.state or 'unknown'})", spec.key, live.id))
+        for key, lives in owned.items():
+            if key not in wanted:
+                for live in lives:
+                    self.ops.append(Op("remove-container", self.h, live.name, "not in scenario",
+                                       key, live.id))
+
+    def _recreate_cause(self, spec: ContainerSpec, live: LiveContainer) -> str | None:
+        if live.label(labels.CONFIG_HASH) != spec.config_hash:
+            return _drift("container", live.label(labels.FIELDS), spec.config_fields)
+        gone = [e.network_name for e in live.endpoints
+                if e.network_id and e.network_id not in self.live_net_ids]
+        if gone and live.state != "running":
+            # A stopped container still points at a network that was removed: Docker
+            # cannot start it, and cannot disconnect it from a network that is gone.
+            return f"network {gone[0]} it was on was removed"
+        renewed = [a.network_key for a in spec.attachments
+                   if a.network_key in self.fresh_networks and live.endpoint(a.network_name)]
+        if renewed and live.state != "running":
+            # Likewise for a network about to be recreated: reconnecting a container that
+            # is not running leaves it pointing at the old network (seen on Docker 20.10).
+            return f"network {renewed[0]} is recreated and the container is not running"
+        return None
+
+    def _default_bridge(self, spec: ContainerSpec, live: LiveContainer) -> None:
+        if spec.attachments or spec.network_mode not in (None, "bridge"):
+            return
+        if live.endpoint(DEFAULT_BRIDGE) is None:
+            att = AttachmentSpec(DEFAULT_BRIDGE, DEFAULT_BRIDGE, None, None, (), None)
+            self.ops.append(Op("connect", self.h, spec.name,
+                               "not connected to Docker's default bridge", spec.key, live.id,
+                               attachment=att))
+
+    def _attachments(self, spec: ContainerSpec, live: LiveContainer) -> None:
+        self._default_bridge(spec, live)
+        mine = {n.name for n in self.d.networks} | {
+            n.name for n in self.o.owned_networks(self.scenario)}
+        wanted = {a.network_name for a in spec.attachments}
+        here = {n.key for n in self.d.networks}
+        for att in spec.attachments:
+            ep = live.endpoint(att.network_name)
+            # an overlay lives on its manager: a worker need not list it
+            judged_here = att.network_key in here or att.network_key not in self.swarm_networks
+            stale = ep is not None and judged_here and ep.network_id not in self.live_net_ids
+            if att.network_key in self.fresh_networks or stale:
+                if ep is not None:
+                    self.ops.append(Op("disconnect", self.h, spec.name,
+                                       f"network {att.network_key} is recreated", spec.key,
+                                       live.id, network_name=att.network_name))
+                self.ops.append(Op("connect", self.h, spec.name,
+                                   f"network {att.network_key} is recreated"
+                                   if ep is not None else f"not connected to {att.network_key}",
+                                   spec.key, live.id, attachment=att))
+            elif ep is None:
+                self.ops.append(Op("connect", self.h, spec.name,
+                                   f"not connected to {att.network_key}", spec.key, live.id,
+                                   attachment=att))
+            elif (ep.requested_ipv4, ep.requested_ipv6) != (att.ipv4, att.ipv6):
+                which = "ipv4" if ep.requested_ipv4 != att.ipv4 else "ipv6"
+                cause = f"config drift: {which} of {spec.key} on {att.network_key}"
+                self.ops.append(Op("disconnect", self.h, spec.name, cause, spec.key, live.id,
+                                   network_name=att.network_name))
+                self.ops.append(Op("connect", self.h, spec.name, cause, spec.key, live.id,
+                                   attachment=att))
+        for ep in live.endpoints:
+            if ep.network_name in mine and ep.network_name not in wanted:
+                self.ops.append(Op("disconnect", self.h, spec.name,
+                                   f"{ep.network_name} is not in its networks", spec.key,
+                                   live.id, network_name=ep.network_name))
+
+
+def reconcile(scenario: str, desired: Mapping[str, HostDesired],
+              observed: Mapping[str, HostObserved], hosts: tuple[Host, ...] = ()) -> Plan:
+    ops: list[Op] = swarm_ops(scenario, hosts, observed)
+    quiet: list[str] = []
+    overlays = frozenset(n.key for d in desired.values() for n in d.networks
+                         if n.driver == "overlay")
+    rec = {host: _HostReconciler(scenario, d, observed[host], overlays)
+           for host, d in desired.items()}
+    for r in rec.values():
+        r.run_networks()
+    fresh = frozenset(k for r in rec.values() for k in r.fresh_networks if k in overlays)
+    for host, r in rec.items():
+        host_ops = r.run_containers(fresh)
+        ops.extend(host_ops)
+        if not host_ops:
+            quiet.append(host)
+    return Plan(scenario, tuple(ops), tuple(quiet))
+
+
+def swarm_ops(scenario: str, hosts: tuple[Host, ...],
+              observed: Mapping[str, HostObserved]) -> list[Op]:
+    lead = swarm.leader(hosts)
+    if lead is None:
+        return []
+    ops = []
+    name = f"swarm of lab {scenario}"
+    if not observed[lead.key].swarm.active:
+        ops.append(Op("init-swarm", lead.key, name, "not in a swarm", key=scenario,
+                      swarm_role="manager", advertise=swarm.advertise_addr(lead)))
+    for h in hosts:
+        if h is not lead and h.swarm is not None and not observed[h.key].swarm.active:
+            ops.append(Op("join-swarm", h.key, name, f"not in the lab's swarm (as {h.swarm})",
+                          swarm_role=h.swarm, leader=lead.key,
+                          advertise=swarm.advertise_addr(h)))
+    return ops
+
+
+def teardown(scenario: str, observed: Iterable[HostObserved], *, volumes: bool = False,
+             hosts: tuple[Host, ...] = ()) -> Plan:
+    """Everything labelled as this scenario's, on every host: what `down` removes; then
+    the swarm, when the lab made it."""
+    ops: list[Op] = []
+    seen = list(observed)
+    for o in seen:
+        for c in o.owned_containers(scenario):
+            ops.append(Op("remove-container", o.host, c.name, "down", c.label(labels.KEY), c.id))
+        for n in o.owned_networks(scenario):
+            if n.scope == "swarm" and not o.swarm.is_manager:
+                continue  # removed on a manager, for the whole swarm
+            ops.append(Op("remove-network", o.host, n.name, "down", n.label(labels.KEY), n.id))
+        if volumes:
+            for v in o.volumes:
+                if dict(v.labels).get(labels.SCENARIO) == scenario:
+                    ops.append(Op("remove-volume", o.host, v.name, "down (--volumes)"))
+    ops += _dissolve(scenario, hosts, {o.host: o for o in seen})
+    return Plan(scenario, tuple(ops))
+
+
+def _dissolve(scenario: str, hosts: tuple[Host, ...],
+              observed: Mapping[str, HostObserved]) -> list[Op]:
+    lead = swarm.leader(hosts)
+    if lead is None or lead.key not in observed:
+        return []
+    lo = observed[lead.key]
+    if not swarm.is_ours(lead, lo, scenario):
+        return []  # a swarm that was there before dnetlab: never touched
+    name = f"swarm of lab {scenario}"
+    ops = []
+    for h in hosts:
+        o = observed.get(h.key)
+        if o is None or h.swarm is None or not swarm.member_of_leaders_swarm(lead, lo, o):
+            continue
+        ops.append(Op("leave-swarm", h.key, name, "down: the lab made this swarm",
+                      swarm_role="manager" if o.swarm.is_manager else "worker"))
+    return ops

@@ -1,0 +1,92 @@
+"""The lab's swarm: leader, addresses, and what counts as a conflict (pure)."""
+
+from __future__ import annotations
+
+from dnetlab import labels
+from dnetlab.model import Host
+from dnetlab.reconcile.observed import HostObserved, SwarmInfo
+from dnetlab.reconcile.plan import swarm_ops, teardown
+from dnetlab.reconcile.swarm import advertise_addr, conflicts, leader
+
+HOSTS = (
+    Host("m", "ssh://root@10.99.0.1", "manager"),
+    Host("w1", "ssh://root@10.99.0.2", "worker"),
+    Host("w2", "tcp://10.99.0.3:2375", "worker", advertise_addr="10.99.0.33"),
+    Host("solo", "ssh://root@lab-host", None),
+)
+
+
+def obs(host: str, **swarm: object) -> HostObserved:
+    return HostObserved(host, "1.41", "20.10", (), (), swarm=SwarmInfo(**swarm))  # type: ignore[arg-type]
+
+
+def fresh() -> dict[str, HostObserved]:
+    drivers = ("bridge", "overlay", "macvlan")
+    return {h.key: obs(h.key, network_drivers=drivers) for h in HOSTS}
+
+
+def ours_up() -> dict[str, HostObserved]:
+    o = fresh()
+    o["m"] = obs("m", state="active", is_manager=True, cluster_id="C1", node_addr="10.99.0.1",
+                 labels=((labels.SWARM, "lab"),), network_drivers=("overlay",))
+    for w in ("w1", "w2"):
+        o[w] = obs(w, state="active", manager_addrs=("10.99.0.1:2377",))
+    return o
+
+
+def test_leader_and_addresses() -> None:
+    assert leader(HOSTS) is HOSTS[0]
+    assert advertise_addr(HOSTS[0]) == "10.99.0.1"  # from the ssh URL
+    assert advertise_addr(HOSTS[2]) == "10.99.0.33"  # declared wins
+    assert advertise_addr(HOSTS[3]) is None  # a name, not an address
+    assert leader(HOSTS[3:]) is None
+
+
+def test_fresh_hosts_get_init_then_joins() -> None:
+    assert conflicts("lab", HOSTS, fresh()) == []
+    ops = swarm_ops("lab", HOSTS, fresh())
+    assert [(o.action, o.host, o.swarm_role, o.advertise) for o in ops] == [
+        ("init-swarm", "m", "manager", "10.99.0.1"),
+        ("join-swarm", "w1", "worker", "10.99.0.2"),
+        ("join-swarm", "w2", "worker", "10.99.0.33"),
+    ]
+    assert [int(o.phase) for o in ops] == [-2, -1, -1]
+    assert ops[0].key == "lab"  # the swarm is labelled with the lab's name
+
+
+def test_the_labs_own_swarm_is_left_alone() -> None:
+    assert conflicts("lab", HOSTS, ours_up()) == []
+    assert swarm_ops("lab", HOSTS, ours_up()) == []
+
+
+def test_a_swarm_that_was_there_before_is_a_conflict_and_never_dissolved() -> None:
+    o = ours_up()
+    o["m"] = obs("m", state="active", is_manager=True, cluster_id="C0", node_addr="10.99.0.1")
+    problems = conflicts("lab", HOSTS, o)
+    assert problems and "host m is already in a swarm (cluster C0) that lab lab did not " \
+                        "create" in problems[0]
+    assert [op for op in teardown("lab", o.values(), hosts=HOSTS).ops
+            if op.action == "leave-swarm"] == []
+
+
+def test_a_worker_in_another_swarm_is_a_conflict() -> None:
+    o = ours_up()
+    o["w2"] = obs("w2", state="active", manager_addrs=("10.50.0.9:2377",))
+    assert conflicts("lab", HOSTS, o) == [
+        "host w2 is already in a swarm that is not lab lab's; dnetlab never changes a swarm "
+        "that was there before: leave it (docker swarm leave) first"]
+
+
+def test_down_dissolves_workers_first_then_the_manager() -> None:
+    plan = teardown("lab", ours_up().values(), hosts=HOSTS)
+    leaves = [(int(o.phase), o.host, o.swarm_role) for o in plan.ops if o.action == "leave-swarm"]
+    assert sorted(leaves) == [(6, "w1", "worker"), (6, "w2", "worker"), (7, "m", "manager")]
+
+
+def test_an_engine_without_the_overlay_driver_is_refused() -> None:
+    o = fresh()
+    o["w1"] = obs("w1", network_drivers=("bridge", "host", "null"))
+    assert conflicts("lab", HOSTS, o) == [
+        "host w1: its engine offers no overlay driver (it has bridge, host, null); overlays "
+        "need VXLAN in the host's kernel"]
+
