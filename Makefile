@@ -1,6 +1,6 @@
 # dnetlab: everything runs from here, on a fresh Debian 12 machine as root.
 #   make test       venv + Docker engine + images + test bed, lint, then pytest (CI runs it)
-#   make demo       venv + engine, then the CLI on the example scenarios
+#   make demo       the wheel installed in a fresh venv + engine, then its CLI on the seeds
 #   make engine     start (or reuse) the local engine, clear leftovers, build images
 #   make clean-lab  remove containers/networks left by earlier runs (labelled ones only)
 # Every target is idempotent; `make test` twice in a row is fine.
@@ -11,10 +11,13 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# What a user gets: the wheel built from this tree, installed (not editable) in a fresh venv.
+USER_VENV ?= .venv-user
+DNETLAB := $(USER_VENV)/bin/dnetlab
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.stamp
 
-.PHONY: venv engine lint test demo clean-lab bench
+.PHONY: venv engine lint test demo clean-lab bench wheel
 
 venv: $(STAMP)
 
@@ -27,6 +30,10 @@ $(STAMP): pyproject.toml
 		| { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 	@touch $@
 
+# Rebuilt every time: it is cheap, and a stale wheel would test yesterday's code.
+wheel: venv
+	@bash scripts/wheel-venv.sh $(PY) $(USER_VENV)
+
 engine:
 	@bash scripts/engine-up.sh
 	@bash scripts/busybox-image.sh
@@ -37,22 +44,22 @@ lint: venv
 
 # The multi-host tests use the test bed: it is (re)built first, from scratch when an
 # earlier run left it broken.
-test: venv engine
+test: venv engine wheel
 	@bash scripts/testbed.sh up $(HOSTS)
 	@$(MAKE) --no-print-directory lint
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	DNETLAB_USER_VENV=$(USER_VENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Validate every seed, then bring one up, prove it, show it, and take it down again.
 # A lab left by an interrupted demo is taken down first.
 DEMO ?= scenarios/static-ip.yaml
-demo: venv engine
-	$(VENV)/bin/dnetlab validate scenarios/*.yaml
-	@$(VENV)/bin/dnetlab down $(DEMO) >/dev/null 2>&1 || true
-	$(VENV)/bin/dnetlab up $(DEMO)
-	$(VENV)/bin/dnetlab verify
-	$(VENV)/bin/dnetlab status
-	$(VENV)/bin/dnetlab exec c1 -- ip -4 -o addr show
-	$(VENV)/bin/dnetlab down
+demo: wheel engine
+	$(DNETLAB) validate scenarios/*.yaml
+	@$(DNETLAB) down $(DEMO) >/dev/null 2>&1 || true
+	$(DNETLAB) up $(DEMO)
+	$(DNETLAB) verify
+	$(DNETLAB) status
+	$(DNETLAB) exec c1 -- ip -4 -o addr show
+	$(DNETLAB) down
 
 clean-lab:
 	@bash scripts/engine-up.sh --clean-only

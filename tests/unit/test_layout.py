@@ -1,0 +1,140 @@
+"""The package's import graph keeps the pipeline's direction (docs/architecture.md): no
+cycle between modules, stages import only the stages before them, only the engine code
+talks to Docker."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parents[2] / "dnetlab"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PKG.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module imported anywhere in the file (inside functions too: a lazy import
+    is still a dependency), but not under `if TYPE_CHECKING:`, which never runs."""
+    tree = ast.parse(path.read_text(), str(path))
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            skipped.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            # `from dnetlab.lab import records` imports the module dnetlab.lab.records
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+MODULES = {_module_name(p): p for p in sorted(PKG.rglob("*.py"))}
+GRAPH = {name: {m for m in _imports(path) if m in MODULES and m != name}
+         for name, path in MODULES.items()}
+
+
+def _cycles() -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(GRAPH[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(GRAPH):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_graph_is_read() -> None:
+    # guard against a parser that finds nothing and so passes every rule below
+    assert "dnetlab.load.pipeline" in GRAPH["dnetlab.lab.up"]
+    assert "dnetlab.load.rendered" in GRAPH["dnetlab.load.templating"]
+
+
+def test_no_import_cycle() -> None:
+    assert _cycles() == []
+
+
+def _stage(module: str) -> str:
+    if module == "dnetlab.__main__":
+        return "cli"  # `python -m dnetlab` is the console script
+    parts = module.split(".")
+    is_package = MODULES[module].name == "__init__.py"
+    return parts[1] if len(parts) > 2 or (is_package and len(parts) == 2) else "shared"
+
+
+# What each stage may import besides itself and the shared vocabulary (model, errors,
+# labels, the package root): the pipeline runs load -> reconcile -> engine -> lab ->
+# verify -> cli, and nothing looks back up it except the library API (lab) calling verify.
+# verify reads the live lab (reconcile.observed, what the engine saw) but never the
+# reconciler's decisions.
+ALLOWED = {
+    "shared": set(),
+    "load": set(),
+    "probes": {"load"},
+    "reconcile": set(),
+    "engine": {"reconcile"},
+    "lab": {"load", "reconcile", "engine", "verify"},
+    "verify": {"engine", "probes", "dnetlab.reconcile.observed"},
+    "cli": {"load", "reconcile", "engine", "lab", "verify"},
+}
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_stages_import_only_earlier_stages(module: str) -> None:
+    stage = _stage(module)
+    allowed = ALLOWED[stage] | {stage, "shared"}
+    wrong = sorted(m for m in GRAPH[module] if _stage(m) not in allowed and m not in allowed)
+    assert not wrong, f"{module} ({stage}) imports {wrong}"
+
+
+def test_verify_does_not_import_the_reconciler() -> None:
+    assert not [(m, d) for m, deps in GRAPH.items() if m.startswith("dnetlab.verify")
+                for d in deps
+                if d.startswith("dnetlab.reconcile") and d != "dnetlab.reconcile.observed"]
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_only_the_engine_talks_to_docker(module: str) -> None:
+    outside = {m.split(".")[0] for m in _imports(MODULES[module])} & {"docker", "paramiko"}
+    if not module.startswith("dnetlab.engine"):
+        assert not outside, f"{module} imports {sorted(outside)}"
