@@ -65,6 +65,7 @@ clean-lab:
 	@bash scripts/engine-up.sh --clean-only
 
 bench: venv engine
+	@bash scripts/bench-tools.sh
 	$(PY) bench/run.py
 
 # The multi-host test bed: HOSTS Docker hosts, each a network namespace with its own

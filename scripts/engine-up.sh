@@ -11,8 +11,8 @@
 # engine already answers on the default socket, that engine is used as is.
 #
 # Leftovers are what this project's own runs made: objects labelled
-# `dnetlab.test=1` or `dnetlab.kind=helper`, and the labs named in PROJECT_LABS
-# below. Nothing else on the engine is touched, other dnetlab labs included.
+# `dnetlab.test=1` or `dnetlab.kind=helper`, the labs named in PROJECT_LABS
+# below, and the benchmark's compose project `bench-compose`. Nothing else on the engine is touched, other dnetlab labs included.
 #
 # Environment:
 #   DNETLAB_ENGINE_WAIT  seconds to wait for a started dockerd (default 60)
@@ -126,7 +126,9 @@ leftover_ids() {
     local kind=$1 id scen
     local -a list=("$DOCKER" "$kind" ls -q)
     [[ $kind == container ]] && list=("$DOCKER" ps -aq)
-    for f in label=dnetlab.test=1 label=dnetlab.kind=helper; do
+    # (and the docker-compose project of the lab benchmark, the reference it measures)
+    for f in label=dnetlab.test=1 label=dnetlab.kind=helper \
+        label=com.docker.compose.project=bench-compose; do
         "${list[@]}" --filter "$f"
     done
     local fmt='{{.ID}} {{.Label "dnetlab.scenario"}}'
