@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,19 @@ import pytest
 from dnetlab.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _user_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The user's dnetlab directory (record key, trust approvals) is a fresh one for the
+    test session, never the real user's; subprocesses inherit it."""
+    old = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = old
 
 
 @pytest.fixture

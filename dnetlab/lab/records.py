@@ -7,22 +7,34 @@ per lab keeps two `up`/`down` runs of the same lab from interleaving.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
+import re
+import stat
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from dnetlab import __version__
 from dnetlab.errors import UsageError
+from dnetlab.lab.userconfig import private_dir, seal, sealed_by_me
+
+_MISSING: Any = object()
+_KIND_NAMES: dict[Any, str] = {str: "text", dict: "a mapping", list: "a list",
+                               (int, float): "a number"}
 
 RECORD_DIR = ".dnetlab"
+# A lab's name is the only part of a record's path that varies: the spec's pattern keeps
+# it a plain file name (no "/", no "..", nothing hidden).
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
+_MAX_BYTES = 16 * 1024 * 1024  # a record holds the rendered text (at most 4 MiB) and vars
 
 
 @dataclass(frozen=True)
@@ -44,51 +56,167 @@ class Record:
     state: str  # "applying" while up runs, then "up" or "partial"
     updated_at: float
     dnetlab_version: str = __version__
+    # the MAC of (version, rendered) under the user's key: set when this user's dnetlab
+    # validated the text; a record from anywhere else is validated again in full
+    validated: str = ""
 
 
-def _dir(root: Path | None = None) -> Path:
-    return (root or Path.cwd()) / RECORD_DIR
+def _seal_text(version: str, rendered: str) -> str:
+    return f"{version}\0{rendered}"
+
+
+def sealed(record: Record) -> Record:
+    """`record` vouched for by this user: its rendered text passed validation here."""
+    return replace(record, validated=seal(_seal_text(record.dnetlab_version, record.rendered)))
+
+
+def vouched(record: Record) -> bool:
+    """True when this user's dnetlab of this version wrote the record after validating its
+    text: only then may the schema check be skipped."""
+    return record.dnetlab_version == __version__ and sealed_by_me(
+        _seal_text(record.dnetlab_version, record.rendered), record.validated)
+
+
+def check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        shown = name if len(name) <= 40 else name[:40] + "..."
+        raise UsageError(f"{shown!r} is not a lab name (lowercase letters, digits and '-', "
+                         "at most 31, as a scenario's `name`)")
+    return name
+
+
+def _dir(root: Path | None = None, *, create: bool = False) -> Path:
+    d = (root or Path.cwd()) / RECORD_DIR
+    if create:
+        return private_dir(d)
+    if d.is_symlink():
+        raise UsageError(f"{d} is a symlink; dnetlab keeps its records in a real directory "
+                         f"there and never follows a link: remove it (rm {d})")
+    return d
+
+
+def _damaged(path: Path, why: str) -> UsageError:
+    return UsageError(f"the record {path} is damaged ({why}); remove it (rm {path}) and run "
+                      "`dnetlab down FILE` with the scenario file to remove what that lab "
+                      "left")
+
+
+def _open_nofollow(path: Path, flags: int, mode: int = 0o600) -> int:
+    """os.open that refuses a symlink (a link planted in .dnetlab/ would make dnetlab
+    write or truncate whatever it points at)."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"{path} is a symlink; dnetlab never follows links in "
+                             f"{RECORD_DIR}/: remove it (rm {path})") from None
+        raise
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically, mode 0600, through no symlink."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)  # a leftover or a planted link: unlink never follows
+    fd = _open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)  # rename replaces a link itself, never its target
 
 
 def save(record: Record, root: Path | None = None) -> Path:
-    d = _dir(root)
-    d.mkdir(exist_ok=True)
+    d = _dir(root, create=True)
     gitignore = d / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("*\n")  # records are machine state, not sources
-    path = d / f"{record.name}.json"
-    tmp = path.with_suffix(".json.tmp")
-    data = asdict(record)
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)  # atomic: a record is never half written
+    if not gitignore.exists() and not gitignore.is_symlink():
+        _write_private(gitignore, "*\n")  # records are machine state, not sources
+    path = d / f"{check_name(record.name)}.json"
+    _write_private(path, json.dumps(asdict(record), indent=2) + "\n")
     return path
 
 
-def load(name: str, root: Path | None = None) -> Record:
-    path = _dir(root) / f"{name}.json"
+def _read(path: Path) -> str:
     try:
-        data = json.loads(path.read_text())
+        fd = _open_nofollow(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise _damaged(path, exc.strerror or str(exc)) from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _damaged(path, "not a regular file")
+        data = fh.read(_MAX_BYTES + 1)
+    if len(data) > _MAX_BYTES:
+        raise _damaged(path, f"larger than {_MAX_BYTES // (1024 * 1024)} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _damaged(path, "not UTF-8") from None
+
+
+def _field(data: dict[str, Any], key: str, kinds: type | tuple[type, ...],
+           path: Path, default: Any = _MISSING) -> Any:
+    if key not in data:
+        if default is _MISSING:
+            raise _damaged(path, f"no {key!r}")
+        return default
+    value = data[key]
+    if not isinstance(value, kinds) or isinstance(value, bool):  # JSON's true is no number
+        raise _damaged(path, f"{key!r} is not {_KIND_NAMES.get(kinds, 'valid')}")
+    return value
+
+
+def _hosts(raw: Any, path: Path) -> tuple[HostRecord, ...]:
+    if not isinstance(raw, list):
+        raise _damaged(path, "'hosts' is not a list")
+    hosts = []
+    for h in raw:
+        if not isinstance(h, dict) or not isinstance(h.get("key"), str):
+            raise _damaged(path, "a host without a 'key'")
+        values = [h.get(k) for k in ("engine", "swarm", "advertise_addr")]
+        if not all(v is None or isinstance(v, str) for v in values):
+            raise _damaged(path, f"host {h['key']!r} has a field that is not text")
+        hosts.append(HostRecord(h["key"], *values))
+    return tuple(hosts)
+
+
+def load(name: str, root: Path | None = None) -> Record:
+    path = _dir(root) / f"{check_name(name)}.json"
+    try:
+        text = _read(path)
     except FileNotFoundError:
         raise UsageError(f"no lab named {name!r} is recorded in {_dir(root)}; "
                          "`dnetlab ls` lists the recorded labs") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"the record {path} cannot be read ({exc}); remove it, and use the "
-                         "scenario file instead") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise _damaged(path, f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise _damaged(path, "not a JSON object")
+    if _field(data, "name", str, path) != name:
+        raise _damaged(path, f"it names another lab, {str(data['name'])[:40]!r}")
+    variables = _field(data, "variables", dict, path, {})
+    vars_files = _field(data, "vars_files", list, path, [])
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in variables.items()):
+        raise _damaged(path, "'variables' holds something other than text")
+    if not all(isinstance(f, str) for f in vars_files):
+        raise _damaged(path, "'vars_files' holds something other than text")
     return Record(
-        name=data["name"], scenario_path=data["scenario_path"], rendered=data["rendered"],
-        variables=dict(data.get("variables", {})), vars_files=tuple(data.get("vars_files", ())),
-        hosts=tuple(HostRecord(h["key"], h.get("engine"), h.get("swarm"), h.get("advertise_addr"))
-                    for h in data.get("hosts", ())),
-        state=data.get("state", "up"), updated_at=float(data.get("updated_at", 0)),
-        dnetlab_version=data.get("dnetlab_version", ""),
+        name=name, scenario_path=_field(data, "scenario_path", str, path),
+        rendered=_field(data, "rendered", str, path), variables=dict(variables),
+        vars_files=tuple(vars_files), hosts=_hosts(data.get("hosts", []), path),
+        state=_field(data, "state", str, path, "up"),
+        updated_at=float(_field(data, "updated_at", (int, float), path, 0)),
+        dnetlab_version=_field(data, "dnetlab_version", str, path, ""),
+        validated=_field(data, "validated", str, path, ""),
     )
 
 
 def names(root: Path | None = None) -> list[str]:
+    """The labs recorded here; files whose name is no lab name are not records of ours."""
     d = _dir(root)
     if not d.is_dir():
         return []
-    return sorted(p.stem for p in d.glob("*.json"))
+    return sorted(p.stem for p in d.glob("*.json") if _NAME.fullmatch(p.stem))
 
 
 def pick(name: str | None, root: Path | None = None) -> Record:
@@ -106,21 +234,22 @@ def pick(name: str | None, root: Path | None = None) -> Record:
 
 
 def already_validated(rendered: str, root: Path | None = None) -> bool:
-    """True when a record holds exactly this rendered text, written by this version: it
-    passed validation then, so it would pass now."""
+    """True when a record that this user's dnetlab wrote (see `vouched`) holds exactly
+    this rendered text: it passed validation then, so it would pass now."""
     for n in names(root):
         try:
             rec = load(n, root)
         except UsageError:
             continue
-        if rec.rendered == rendered and rec.dnetlab_version == __version__:
+        if rec.rendered == rendered and vouched(rec):
             return True
     return False
 
 
 def forget(name: str, root: Path | None = None) -> None:
     for suffix in (".json", ".lock"):
-        (_dir(root) / f"{name}{suffix}").unlink(missing_ok=True)
+        # unlink removes a link itself, never what it points at
+        (_dir(root) / f"{check_name(name)}{suffix}").unlink(missing_ok=True)
 
 
 def _holder(fh: IO[str]) -> str:
@@ -139,9 +268,9 @@ def locked(name: str, root: Path | None = None, wait_s: float = 600.0,
            stop: threading.Event | None = None) -> Iterator[None]:
     """Hold the lab's lock; a second run waits for the first (saying so), then goes on.
     A stop asked for while waiting ends the wait at once: nothing was started yet."""
-    d = _dir(root)
-    d.mkdir(exist_ok=True)
-    with (d / f"{name}.lock").open("a+") as fh:
+    d = _dir(root, create=True)
+    fd = _open_nofollow(d / f"{check_name(name)}.lock", os.O_RDWR | os.O_CREAT)
+    with os.fdopen(fd, "r+", encoding="utf-8") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

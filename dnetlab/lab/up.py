@@ -46,12 +46,13 @@ def _record(loaded: Loaded, state: str, variables: Mapping[str, str],
             vars_files: tuple[str, ...]) -> records.Record:
     sc = loaded.scenario
     path = loaded.rendered.source.path
-    return records.Record(
+    # sealed: this user's dnetlab validated the text, so a later run may trust it
+    return records.sealed(records.Record(
         name=sc.name, scenario_path=str(Path(path).resolve()) if path else "",
         rendered=loaded.rendered.text, variables=dict(variables), vars_files=vars_files,
         hosts=tuple(records.HostRecord(h.key, h.engine, h.swarm, h.advertise_addr)
                     for h in sc.hosts), state=state,
-        updated_at=time.time())
+        updated_at=time.time()))
 
 
 def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAULT_WORKERS,
