@@ -214,3 +214,10 @@ def test_links_resolve() -> None:
             broken.append(target)
     assert broken == []
 
+
+def test_no_doc_points_at_the_contract_outside_the_repository() -> None:
+    # A user's clone has no ../shared/spec: the format reference is docs/format.md.
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").iterdir())]
+    assert [f.name for f in files if "shared/spec" in f.read_text(encoding="utf-8")] == []
+    assert "(docs/format.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(format.md)" in (ROOT / "docs/scenario-format.md").read_text(encoding="utf-8")
