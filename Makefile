@@ -3,6 +3,7 @@
 #   make demo       the wheel installed in a fresh venv + engine, then its CLI on the seeds
 #   make engine     start (or reuse) the local engine, clear leftovers, build images
 #   make clean-lab  remove containers/networks left by earlier runs (labelled ones only)
+#   make docs       regenerate docs/format.md from the JSON Schema and docs/format.md.in
 # Every target is idempotent; `make test` twice in a row is fine.
 
 SHELL := /bin/bash
@@ -17,7 +18,7 @@ DNETLAB := $(USER_VENV)/bin/dnetlab
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.stamp
 
-.PHONY: venv engine lint test demo clean-lab bench wheel
+.PHONY: venv engine lint test demo clean-lab bench wheel docs
 
 venv: $(STAMP)
 
@@ -67,6 +68,11 @@ clean-lab:
 bench: venv engine
 	@bash scripts/bench-tools.sh
 	$(PY) bench/run.py
+
+# The format reference: tables from the schema's descriptions, intro and example from
+# docs/format.md.in. tests/unit/load/test_format_doc.py fails when it is stale.
+docs: venv
+	$(PY) scripts/format-doc.py
 
 # The multi-host test bed: HOSTS Docker hosts, each a network namespace with its own
 # dockerd and sshd (10.99.0.1.., ssh://root@10.99.0.I); see scripts/testbed.sh.

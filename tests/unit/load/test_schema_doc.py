@@ -46,6 +46,18 @@ def test_every_property_has_a_description() -> None:
     assert missing == []
 
 
+def test_every_optional_property_states_its_default() -> None:
+    # docs/format.md has a default column: a `default` annotation or "Default: ..." words.
+    silent = [
+        f"{path}/properties/{name}"
+        for path, obj in _object_schemas(SCHEMA)
+        for name, sub in obj.get("properties", {}).items()
+        if name not in obj.get("required", ())
+        and "default" not in sub and "Default: " not in sub.get("description", "")
+    ]
+    assert silent == []
+
+
 def test_every_object_is_closed() -> None:
     # The probe dispatcher is the one open object: its if/then branches are closed.
     open_objects = [
