@@ -43,6 +43,14 @@ def _vars_options(f: F) -> F:
                      help="YAML mapping of template variables (overrides `vars:`).")(f)
     f = click.option("--var", "var_items", multiple=True, metavar="KEY=VALUE",
                      help="Set a template variable (overrides --vars-file); repeatable.")(f)
+    # kept in the context, not passed to each command: every command that renders a file
+    # reads it through _variables()
+    f = click.option("--allow-env", "allow_env", multiple=True, metavar="NAME",
+                     expose_value=False, is_eager=True,
+                     callback=lambda ctx, _param, value: ctx.meta.__setitem__(
+                         "dnetlab.allow_env", frozenset(value)),
+                     help="Let env() in the file read this variable (besides DNETLAB_*); "
+                          "repeatable.")(f)
     return f
 
 
@@ -56,7 +64,8 @@ def _variables(var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> Varia
             raise click.UsageError(f"--var {item!r}: expected KEY=VALUE with KEY a name such "
                                    "as manager_addr")
         cli[key] = value
-    return Variables(cli=cli, files=vars_files)
+    allow = click.get_current_context().meta.get("dnetlab.allow_env", frozenset())
+    return Variables(cli=cli, files=vars_files, allow_env=allow)
 
 
 def _print_issues(issues: Any) -> None:

@@ -17,6 +17,9 @@ class Variables:
 
     cli: Mapping[str, str]
     files: tuple[str, ...] = ()
+    # names besides DNETLAB_* that env() may read: a shared file must not read the user's
+    # secrets (a token in the environment would reach engine URLs, records, messages)
+    allow_env: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

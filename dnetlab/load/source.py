@@ -6,8 +6,9 @@ file ends in a clear error within seconds and bounded memory.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 from dnetlab.errors import Issue, ScenarioInvalid
 
@@ -27,25 +28,34 @@ def _fail(path: str, message: str, hint: str | None = None) -> ScenarioInvalid:
 
 
 def read_source(path: str) -> Source:
-    p = Path(path)
+    """Read a scenario or vars file. Only a regular file is read: a FIFO or a device would
+    block or never end (`/dev/zero`), and opening does not wait for a FIFO's writer."""
     try:
-        size = p.stat().st_size
-        if p.is_dir():
-            raise _fail(path, "is a directory, not a scenario file")
-        if size > MAX_FILE_BYTES:
-            raise _fail(
-                path,
-                f"file is {size} bytes, over the limit of {MAX_FILE_BYTES} bytes",
-                "split the lab, or generate repeated parts with a Jinja loop",
-            )
-        with p.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise _fail(path, "no such file") from None
     except PermissionError:
         raise _fail(path, "permission denied") from None
     except IsADirectoryError:
         raise _fail(path, "is a directory, not a scenario file") from None
+    except OSError as exc:
+        raise _fail(path, f"cannot be opened: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _fail(path, "is a directory, not a scenario file")
+        if not stat.S_ISREG(info.st_mode):
+            raise _fail(path, "is not a regular file (a pipe, socket or device)",
+                        "give the path of a scenario file; to use generated text, write it "
+                        "to a file first")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _fail(path, f"file is {info.st_size} bytes, over the limit of "
+                        f"{MAX_FILE_BYTES} bytes",
+                        "split the lab, or generate repeated parts with a Jinja loop")
+        try:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise _fail(path, f"cannot be read: {exc.strerror}") from None
     return source_from_bytes(path, data)
 
 

@@ -58,16 +58,32 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
         return operator.mul(left, right)
 
 
-def _env_function(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name, default)
-    if value is None:
-        raise jinja2.UndefinedError(
-            f"environment variable {name!r} is not set and env() was given no default"
-        )
-    return value
+ENV_PREFIX = "DNETLAB_"
 
 
-def _environment() -> _BoundedSandbox:
+class EnvRefused(Exception):
+    """env() asked for a variable the user did not allow."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _env_function(allowed: frozenset[str]) -> Callable[..., str]:
+    def env(name: str, default: str | None = None) -> str:
+        if not isinstance(name, str) or not (name.startswith(ENV_PREFIX) or name in allowed):
+            raise EnvRefused(str(name)[:80])
+        value = os.environ.get(name, default)
+        if value is None:
+            raise jinja2.UndefinedError(
+                f"environment variable {name!r} is not set and env() was given no default"
+            )
+        return value
+
+    return env
+
+
+def _environment(allowed_env: frozenset[str] = frozenset()) -> _BoundedSandbox:
     env = _BoundedSandbox(
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -75,7 +91,7 @@ def _environment() -> _BoundedSandbox:
         loader=None,  # no {% include %} or {% import %}: scenario files stand alone
     )
     keep = ("range", "dict", "namespace")
-    env.globals = {"env": _env_function, **{k: env.globals[k] for k in keep}}
+    env.globals = {"env": _env_function(allowed_env), **{k: env.globals[k] for k in keep}}
     return env
 
 
@@ -268,7 +284,7 @@ def render_template(source: Source, variables: Variables) -> Rendered:
     values, issues = collect_vars(source, variables)
     if issues:
         raise ScenarioInvalid(issues)
-    env = _environment()
+    env = _environment(variables.allow_env)
     try:
         with _deadline(RENDER_DEADLINE_S):
             text, issues = _render_collecting_undefined(env, source, values)
@@ -278,6 +294,11 @@ def render_template(source: Source, variables: Variables) -> Rendered:
         issues = [Issue(source.path, None, None, "", "rendering took longer than "
                         f"{RENDER_DEADLINE_S:g} s and was stopped",
                         "look for loops that multiply (range inside range)")]
+    except EnvRefused as exc:
+        issues = [_located(source, exc, f"env({exc.name!r}) is refused: a scenario file reads "
+                           f"only environment variables named {ENV_PREFIX}*, and those the "
+                           "user allows", f"if this file may read it, run with --allow-env "
+                           f"{exc.name}; or export the value as {ENV_PREFIX}{exc.name}")]
     except SecurityError as exc:
         issues = [_located(source, exc, f"template refused by the sandbox: {_message(exc)}",
                            "templates may use variables, filters and loops, not Python "
