@@ -10,12 +10,8 @@ from __future__ import annotations
 import operator
 import os
 import re
-import signal
-import threading
-import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
@@ -23,6 +19,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from dnetlab.errors import Issue, ScenarioInvalid
+from dnetlab.load.isolate import Overrun, run_isolated
 from dnetlab.load.rendered import Rendered, Variables, line_map
 from dnetlab.load.source import Source
 from dnetlab.load.yamlload import YamlProblem, load_yaml
@@ -30,12 +27,9 @@ from dnetlab.load.yamlload import YamlProblem, load_yaml
 MAX_RENDERED_BYTES = 4 * 1024 * 1024
 MAX_SEQUENCE_REPEAT = 100_000  # longest string/list that `*` may build
 MAX_POWER_EXPONENT = 1000
-RENDER_DEADLINE_S = 5.0
+RENDER_DEADLINE_S = 1.5  # any file under 1 MiB validates in under 2 s
+RENDER_MEMORY_BYTES = 192 * 1024 * 1024  # beyond what the process already uses
 _TEMPLATE_NAME = "<scenario>"
-
-
-class _RenderTimeout(Exception):
-    pass
 
 
 class _BoundedSandbox(ImmutableSandboxedEnvironment):
@@ -191,39 +185,15 @@ def _template_line(exc: BaseException) -> int | None:
     return line
 
 
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    # A Python-level alarm interrupts runaway loops; only possible on the main thread.
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "setitimer"
-    ):
-        yield
-        return
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise _RenderTimeout()
-
-    previous: Callable[..., Any] | int | None = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _render_text(env: _BoundedSandbox, source: Source, values: Mapping[str, Any]) -> str:
     template = env.from_string(source.text)
     template.filename = _TEMPLATE_NAME
     chunks: list[str] = []
     size = 0
-    started = time.monotonic()
     for chunk in template.generate(**values):
         size += len(chunk)
         if size > MAX_RENDERED_BYTES:
             raise SecurityError(f"the rendered text grows over {MAX_RENDERED_BYTES} bytes")
-        if time.monotonic() - started > RENDER_DEADLINE_S:
-            raise _RenderTimeout()
         chunks.append(chunk)
     return "".join(chunks)
 
@@ -280,44 +250,64 @@ def _located(source: Source, exc: BaseException, text: str, hint: str | None = N
 
 
 def render_template(source: Source, variables: Variables) -> Rendered:
-    """Render the scenario template; raises ScenarioInvalid with every problem found."""
+    """Render the scenario template; raises ScenarioInvalid with every problem found.
+
+    The rendering runs in a forked child with a deadline and a memory limit (see
+    `isolate`): a single filter call can build a gigabyte string in C, where no check of
+    ours could stop it.
+    """
     values, issues = collect_vars(source, variables)
     if issues:
         raise ScenarioInvalid(issues)
-    env = _environment(variables.allow_env)
     try:
-        with _deadline(RENDER_DEADLINE_S):
-            text, issues = _render_collecting_undefined(env, source, values)
-    except jinja2.TemplateSyntaxError as exc:
-        issues = [_syntax_issue(source, exc)]
-    except _RenderTimeout:
-        issues = [Issue(source.path, None, None, "", "rendering took longer than "
-                        f"{RENDER_DEADLINE_S:g} s and was stopped",
-                        "look for loops that multiply (range inside range)")]
-    except EnvRefused as exc:
-        issues = [_located(source, exc, f"env({exc.name!r}) is refused: a scenario file reads "
-                           f"only environment variables named {ENV_PREFIX}*, and those the "
-                           "user allows", f"if this file may read it, run with --allow-env "
-                           f"{exc.name}; or export the value as {ENV_PREFIX}{exc.name}")]
-    except SecurityError as exc:
-        issues = [_located(source, exc, f"template refused by the sandbox: {_message(exc)}",
-                           "templates may use variables, filters and loops, not Python "
-                           "internals or unbounded work")]
-    except jinja2.TemplateError as exc:
-        issues = [_located(source, exc, f"template error: {_message(exc)}")]
-    except TypeError as exc:
-        if "no loader" in str(exc):
-            issues = [_located(source, exc, "{% include %}, {% import %} and {% extends %} "
-                               "are not available", "a scenario file stands alone; put shared "
-                               "values in a --vars-file")]
+        text, issues = run_isolated(lambda: _render_all(source, values, variables.allow_env),
+                                    timeout_s=RENDER_DEADLINE_S,
+                                    memory_bytes=RENDER_MEMORY_BYTES)
+    except Overrun as exc:
+        if exc.what == "time":
+            message = f"rendering took longer than {RENDER_DEADLINE_S:g} s and was stopped"
         else:
-            issues = [_located(source, exc, f"template error: TypeError: {exc}")]
-    except OverflowError as exc:  # the sandbox's range() cap raises this
-        issues = [_located(source, exc, f"template refused by the sandbox: {_message(exc)}",
-                           "templates may use variables, filters and loops, not Python "
-                           "internals or unbounded work")]
-    except (ArithmeticError, ValueError, MemoryError, RecursionError) as exc:
-        issues = [_located(source, exc, f"template error: {type(exc).__name__}: {exc}")]
+            message = (f"rendering needed more than {RENDER_MEMORY_BYTES // 2**20} MB of "
+                       "memory and was stopped")
+        issues = [Issue(source.path, None, None, "", message,
+                        "look for loops that multiply (range inside range) and for values "
+                        "that grow (~ or + in a loop, large widths in format, center, "
+                        "indent)")]
     if issues:
         raise ScenarioInvalid(issues)
     return Rendered(source, text, *line_map(source.text, text))
+
+
+_SANDBOX_HINT = ("templates may use variables, filters and loops, not Python internals or "
+                 "unbounded work")
+
+
+def _render_all(source: Source, values: dict[str, Any],
+                allowed_env: frozenset[str]) -> tuple[str, list[Issue]]:
+    """The rendered text, or the located issues that stopped it (run in the child)."""
+    env = _environment(allowed_env)
+    try:
+        return _render_collecting_undefined(env, source, values)
+    except jinja2.TemplateSyntaxError as exc:
+        return "", [_syntax_issue(source, exc)]
+    except EnvRefused as exc:
+        return "", [_located(source, exc, f"env({exc.name!r}) is refused: a scenario file "
+                             f"reads only environment variables named {ENV_PREFIX}*, and "
+                             "those the user allows", f"if this file may read it, run with "
+                             f"--allow-env {exc.name}; or export the value as "
+                             f"{ENV_PREFIX}{exc.name}")]
+    except (SecurityError, OverflowError) as exc:  # the sandbox's range() cap: Overflow
+        return "", [_located(source, exc, f"template refused by the sandbox: "
+                             f"{_message(exc)}", _SANDBOX_HINT)]
+    except jinja2.TemplateError as exc:
+        return "", [_located(source, exc, f"template error: {_message(exc)}")]
+    except TypeError as exc:
+        if "no loader" in str(exc):
+            return "", [_located(source, exc, "{% include %}, {% import %} and {% extends %} "
+                                 "are not available", "a scenario file stands alone; put "
+                                 "shared values in a --vars-file")]
+        return "", [_located(source, exc, f"template error: TypeError: {exc}")]
+    except MemoryError:
+        raise  # the child reports it as a memory overrun
+    except (ArithmeticError, ValueError, RecursionError) as exc:
+        return "", [_located(source, exc, f"template error: {type(exc).__name__}: {exc}")]
