@@ -383,13 +383,13 @@ class Bench:
         and what an SSH session alone costs (sshd, the login shell): read-only GETs."""
         import paramiko
 
-        from dnetlab.engine.core import Engine
+        from dnetlab.engine.engine import Engine
         from dnetlab.model import Host
 
         engines = [Engine.open(Host(f"h{n + 1}", f"ssh://root@{a}"))
                    for n, a in enumerate(self.bed.addresses)]
         try:
-            api = engines[0].api
+            api = engines[0].conn.api
             seq = iter(range(10_000, 20_000))
 
             def get(n: int, eng: Any = api) -> float:
@@ -403,7 +403,7 @@ class Bench:
             fresh = [get(next(seq)) for _ in range(10)]
             get(1)
             reused = [get(1) for _ in range(10)]
-            apis = [e.api for e in engines]
+            apis = [e.conn.api for e in engines]
             jobs = [(next(seq), apis[i % N_HOSTS]) for i in range(24)]
             started = time.perf_counter()
             with ThreadPoolExecutor(WORKERS) as pool:

@@ -371,7 +371,7 @@ def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
 @_name_option
 def exec_(container: str, command: tuple[str, ...], lab_name: str | None) -> None:
     """Run a command in a lab container wherever it lives: dnetlab exec c1 -- ip route"""
-    from dnetlab.engine.core import Engine
+    from dnetlab.engine.engine import Engine
     from dnetlab.lab import records
     from dnetlab.lab.deployed import scenario_from_record
     from dnetlab.lab.session import find_container

@@ -1,2 +1,12 @@
 """One Docker engine: connecting, reading, changing, exec. The only code that
-imports `docker` (the SDK) or paramiko."""
+imports `docker` (the SDK) or paramiko.
+
+Callers use `dnetlab.engine.engine.Engine`, one per host; each module behind it answers
+one question: `connect` (how to talk to the engine: socket reader, SDK, SSH pool),
+`diagnose` (why it cannot be reached), `ssh` (the SSH connection beyond the SDK), `errors`
+(what it refused), `read` (what is there), `change` (networks, volumes, containers),
+`exec` and `hostexec` (running commands), `images`, `swarm`, `support` (what the kernel
+lacks).
+
+Nothing is imported here, so that `dnetlab.engine.X` loads only X and what X needs.
+"""

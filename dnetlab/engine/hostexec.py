@@ -1,5 +1,5 @@
 """Many `docker exec` in one SSH command: the script sent to the host and the parsing of
-what comes back. Pure: no connection here (the engine module sends and reads).
+what comes back. Pure: no connection here (`exec` sends and reads).
 
 Over SSH each engine request needs a channel, and a new channel costs a session, the
 user's login shell and a remote `docker system dial-stdio` (0.3 s on the test hosts), while

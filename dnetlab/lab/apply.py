@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from dnetlab.engine.core import Engine
+from dnetlab.engine.engine import Engine
 from dnetlab.errors import DnetlabError
 from dnetlab.lab.progress import Reporter
 from dnetlab.reconcile.plan import Op, Phase, Plan

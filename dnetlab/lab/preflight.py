@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from dnetlab.engine.core import Engine, EngineError
+from dnetlab.engine.engine import Engine
+from dnetlab.engine.errors import EngineError
 from dnetlab.errors import DnetlabError, EnvironmentFailure
 from dnetlab.lab.progress import Reporter
 from dnetlab.lab.session import Session

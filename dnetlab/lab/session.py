@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from dnetlab.engine.core import Engine, EngineError
+from dnetlab.engine.engine import Engine
+from dnetlab.engine.errors import EngineError
 from dnetlab.errors import DnetlabError, EnvironmentFailure, UsageError
 from dnetlab.model import Host, Scenario
 from dnetlab.reconcile.desired import HostDesired

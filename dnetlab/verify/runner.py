@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from dnetlab import labels
 from dnetlab.engine import hostexec
-from dnetlab.engine.core import Engine, EngineError, ExecResult
+from dnetlab.engine.engine import Engine
+from dnetlab.engine.errors import EngineError
+from dnetlab.engine.exec import ExecResult
 from dnetlab.errors import EnvironmentFailure
 from dnetlab.model import DEFAULT_BRIDGE, Scenario
 from dnetlab.reconcile.observed import HostObserved, LiveContainer

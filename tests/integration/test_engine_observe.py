@@ -7,7 +7,8 @@ from pathlib import Path
 
 import docker
 
-from dnetlab.engine.core import Engine
+from dnetlab.engine.connect import Connection
+from dnetlab.engine.engine import Engine
 from dnetlab.model import Host
 from tests.integration.labtools import lab_name, two_net_lab, write
 
@@ -18,9 +19,10 @@ def test_socket_reader_and_sdk_observe_the_same_state(  # type: ignore[no-untype
     lab_names.append(name)
     assert run_cli("up", write(lab_dir / "s.yaml", two_net_lab(name)))[0] == 0
     fast = Engine.open(Host("local", None))
-    assert fast.reader is not None
-    slow = Engine(fast.host, docker.APIClient(base_url=fast.url, version=fast.api_version),
-                  fast.url, fast.api_version)
+    assert fast.conn.reader is not None
+    url, version = fast.conn.url, fast.conn.api_version
+    slow = Engine(Connection(fast.host, docker.APIClient(base_url=url, version=version), url,
+                             version))
     try:
         a, b = fast.observe(["busybox", "nope:1"]), slow.observe(["busybox", "nope:1"])
     finally:
@@ -38,7 +40,7 @@ def test_socket_reader_and_sdk_observe_the_same_state(  # type: ignore[no-untype
 def test_reading_state_does_not_load_the_sdk() -> None:
     import subprocess
 
-    code = ("import sys; from dnetlab.engine.core import Engine; from dnetlab.model import Host; "
+    code = ("import sys; from dnetlab.engine.engine import Engine; from dnetlab.model import Host; "
             "e = Engine.open(Host('local', None)); e.observe(['busybox']); "
             "print('docker' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

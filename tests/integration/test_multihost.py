@@ -341,7 +341,9 @@ def test_exec_many_over_ssh_frames_any_output_and_names_what_did_not_start(
     """Engine.exec_many on an SSH host: exit codes and arbitrary bytes come back intact,
     text that looks like the framing does not confuse it, and a job docker cannot start is
     an error that says why, without spoiling the others."""
-    from dnetlab.engine.core import Engine, EngineError, ExecResult
+    from dnetlab.engine.engine import Engine
+    from dnetlab.engine.errors import EngineError
+    from dnetlab.engine.exec import ExecResult
     from dnetlab.engine.hostexec import Job
     from dnetlab.model import Host
 

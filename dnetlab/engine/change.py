@@ -1,0 +1,165 @@
+"""What `apply` changes on a host's engine: networks, volumes and containers created,
+connected, started and removed. Primitive operations only; the plan decided them."""
+
+from __future__ import annotations
+
+import time
+from contextlib import suppress
+from typing import Any
+
+from dnetlab.engine.connect import Connection
+from dnetlab.engine.errors import EngineError, translated
+from dnetlab.reconcile.desired import AttachmentSpec, ContainerSpec, NetworkSpec, VolumeSpec
+
+
+# -- networks ------------------------------------------------------------------------------
+def create_network(conn: Connection, spec: NetworkSpec) -> str:
+    docker = conn.sdk()
+    pools = [docker.types.IPAMPool(subnet=s, gateway=g, iprange=r) for s, g, r in spec.ipam]
+    ipam = docker.types.IPAMConfig(pool_configs=pools) if pools else None
+    with translated(f"host {conn.host.key}: creating network {spec.name}"):
+        created = conn.api.create_network(
+            spec.name, driver=spec.driver, options=dict(spec.options) or None, ipam=ipam,
+            internal=spec.internal, labels=dict(spec.labels), enable_ipv6=spec.ipv6,
+            attachable=spec.attachable or None, check_duplicate=True,
+        )
+    return str(created["Id"])
+
+
+def remove_network(conn: Connection, name_or_id: str, settle_s: float) -> None:
+    """Remove a network. An endpoint whose container is already gone may linger a
+    moment ("has active endpoints" with no container attached): retried for up to
+    `settle_s`. Docker 20.10 can keep such an endpoint until dockerd restarts: then
+    the error says so."""
+    what = f"host {conn.host.key}: removing network {name_or_id}"
+    deadline = time.monotonic() + settle_s
+    while True:
+        try:
+            with translated(what):
+                conn.api.remove_network(name_or_id)
+            return
+        except EngineError as exc:
+            if "active endpoints" not in exc.message or _network_users(conn, name_or_id):
+                raise
+            if time.monotonic() > deadline:
+                raise EngineError(
+                    f"{exc.message}; no container is attached to it: the engine keeps a "
+                    "dead endpoint (a Docker 20.10 fault after heavy churn); restart "
+                    "dockerd on that host, then run the command again") from exc
+        time.sleep(0.2)
+
+
+def remove_network_if_unused(conn: Connection, name: str, settle_s: float) -> None:
+    """Remove the network unless a container uses it; quietly, it is a courtesy. The
+    endpoint a left swarm keeps there for a moment (`ingress-sbox`) is waited out for
+    up to `settle_s`, as `remove_network` waits out one with no container."""
+    deadline = time.monotonic() + settle_s
+    with suppress(EngineError):  # gone already, in use, or a dead endpoint
+        while set(users := _network_users(conn, name)) == {"ingress-sbox"} and (
+                time.monotonic() < deadline):
+            time.sleep(0.1)
+        if not users:
+            remove_network(conn, name, settle_s=max(0.0, deadline - time.monotonic()))
+
+
+def _network_users(conn: Connection, network: str) -> dict[str, Any]:
+    """The network's endpoints by container ID, as the engine lists them."""
+    with translated(f"host {conn.host.key}: inspecting network {network}"):
+        return dict(conn.api.inspect_network(network).get("Containers") or {})
+
+
+# -- volumes -------------------------------------------------------------------------------
+def create_volume(conn: Connection, spec: VolumeSpec) -> None:
+    with translated(f"host {conn.host.key}: creating volume {spec.name}"):
+        conn.api.create_volume(spec.name, labels=dict(spec.labels))
+
+
+def remove_volume(conn: Connection, name: str) -> None:
+    with translated(f"host {conn.host.key}: removing volume {name}"):
+        conn.api.remove_volume(name)
+
+
+# -- containers ----------------------------------------------------------------------------
+def create_container(conn: Connection, spec: ContainerSpec, start: bool) -> str:
+    """Create on the first network, connect the others before start (API 1.41 takes
+    one network at create), then start."""
+    api = conn.api
+    first = spec.attachments[0] if spec.attachments else None
+    network_mode = spec.network_mode or (first.network_name if first else None)
+    host_net = spec.network_mode == "host"
+    restart = None
+    if spec.restart and spec.restart != "no":
+        name, _, count = spec.restart.partition(":")
+        restart = {"Name": name, "MaximumRetryCount": int(count or 0)}
+    port_bindings: dict[str, Any] = {}
+    for port, ip, hport in spec.ports:
+        port_bindings[port] = (ip, hport) if ip else hport
+    binds = [b for b in spec.binds if ":" in b]
+    anonymous = [b for b in spec.binds if ":" not in b]
+    host_config = api.create_host_config(
+        network_mode=network_mode, init=spec.init, cap_add=list(spec.cap_add) or None,
+        cap_drop=list(spec.cap_drop) or None, privileged=spec.privileged,
+        sysctls=dict(spec.sysctls) or None, port_bindings=port_bindings or None,
+        binds=binds or None, dns=list(spec.dns) or None,
+        dns_search=list(spec.dns_search) or None, restart_policy=restart,
+    )
+    networking = None
+    if first is not None:
+        networking = api.create_networking_config(
+            {first.network_name: _endpoint_config(conn, first)})
+    with translated(f"host {conn.host.key}: creating container {spec.name}"):
+        created = api.create_container(
+            spec.image,
+            command=list(spec.command) if spec.command is not None else None,
+            entrypoint=list(spec.entrypoint) if spec.entrypoint is not None else None,
+            hostname=None if host_net else spec.hostname,
+            environment=dict(spec.env) or None, labels=dict(spec.labels), name=spec.name,
+            host_config=host_config, networking_config=networking,
+            ports=[p for p, _, _ in spec.ports] or None, volumes=anonymous or None,
+            mac_address=spec.mac, detach=True,
+        )
+    cid = str(created["Id"])
+    for att in spec.attachments[1:]:
+        connect(conn, cid, att, spec.name)
+    if start:
+        start_container(conn, cid, spec.name)
+    return cid
+
+
+def _endpoint_config(conn: Connection, att: AttachmentSpec) -> Any:
+    return conn.api.create_endpoint_config(
+        ipv4_address=att.ipv4, ipv6_address=att.ipv6, aliases=list(att.aliases))
+
+
+def connect(conn: Connection, container_id: str, att: AttachmentSpec, name: str) -> None:
+    with translated(f"host {conn.host.key}: connecting {name} to {att.network_name}"):
+        conn.api.connect_container_to_network(
+            container_id, att.network_name, ipv4_address=att.ipv4, ipv6_address=att.ipv6,
+            aliases=list(att.aliases) or None)  # the default bridge refuses aliases
+
+
+def disconnect(conn: Connection, container_id: str, network: str, name: str) -> None:
+    with translated(f"host {conn.host.key}: disconnecting {name} from {network}"):
+        conn.api.disconnect_container_from_network(container_id, network, force=True)
+
+
+def start_container(conn: Connection, container_id: str, name: str) -> None:
+    with translated(f"host {conn.host.key}: starting container {name}"):
+        conn.api.start(container_id)
+
+
+def unpause(conn: Connection, container_id: str, name: str) -> None:
+    with translated(f"host {conn.host.key}: unpausing container {name}"):
+        conn.api.unpause(container_id)
+
+
+def remove_container(conn: Connection, container_id: str, name: str, *, graceful: bool,
+                     volumes: bool) -> None:
+    docker = conn.sdk()
+    with translated(f"host {conn.host.key}: removing container {name}"):
+        try:
+            if graceful:
+                conn.api.stop(container_id, timeout=10)
+            conn.api.remove_container(container_id, force=True, v=volumes)
+        except docker.errors.NotFound:
+            pass  # already gone: the goal is reached

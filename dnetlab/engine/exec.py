@@ -1,0 +1,132 @@
+"""How a command runs on a host: in a lab container (an API exec, or over SSH an exec that
+keeps to the pooled channel, or many execs in one SSH command with `hostexec`), or in a
+short-lived helper container that shares a network namespace."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+
+from dnetlab.engine import hostexec
+from dnetlab.engine.connect import Connection
+from dnetlab.engine.errors import EngineError, translated
+from dnetlab.engine.ssh import run_command
+
+_EXEC_POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    output: str
+
+
+def exec_in(conn: Connection, container: str, argv: list[str], user: str) -> ExecResult:
+    if conn.url.startswith("ssh://") and argv[:2] == ["sh", "-c"]:
+        return _exec_via_file(conn, container, argv[2], user)
+    with translated(f"host {conn.host.key}: exec in {container}"):
+        ex = conn.api.exec_create(container, argv, stdout=True, stderr=True, user=user)
+        out = conn.api.exec_start(ex["Id"], demux=False)
+        code = conn.api.exec_inspect(ex["Id"]).get("ExitCode")
+    text = out.decode(errors="replace") if isinstance(out, bytes) else str(out or "")
+    return ExecResult(int(code) if code is not None else -1, text)
+
+
+def _exec_via_file(conn: Connection, container: str, script: str, user: str) -> ExecResult:
+    """An exec that reuses the host's SSH channels.
+
+    Attaching to an exec hijacks its HTTP connection, so over SSH every attached exec
+    costs a new channel (a login shell and a remote `docker system dial-stdio`). Here
+    the exec runs detached with its output in a file in the container, and plain
+    requests on the pooled channel poll for its end and fetch the file.
+    """
+    import uuid
+
+    path = f"/tmp/.dnetlab-exec-{uuid.uuid4().hex[:12]}"
+    # the output of the previous batch was read already: removing it here saves an
+    # exec (one batch runs in a container at a time)
+    wrapped = f"rm -f /tmp/.dnetlab-exec-*; ( {script}\n) >{path} 2>&1"
+    api = conn.api
+    with translated(f"host {conn.host.key}: exec in {container}"):
+        ex = api.exec_create(container, ["sh", "-c", wrapped], stdout=False, stderr=False,
+                             user=user)
+        api.exec_start(ex["Id"], detach=True)
+        deadline = time.monotonic() + conn.timeout * 10
+        pause = _EXEC_POLL_S / 5
+        while True:
+            time.sleep(pause)
+            info = api.exec_inspect(ex["Id"])
+            if not info.get("Running") or time.monotonic() > deadline:
+                break
+            pause = min(pause * 2, _EXEC_POLL_S)
+        chunks, _ = api.get_archive(container, path)
+        output = read_archive(chunks)
+    code = info.get("ExitCode")
+    return ExecResult(int(code) if code is not None else -1, output)
+
+
+def read_archive(chunks: Iterable[bytes]) -> str:
+    """The text of the one file in a tar stream, as `GET /containers/ID/archive` sends it."""
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
+        member = tar.next()
+        handle = tar.extractfile(member) if member is not None else None
+        return handle.read().decode(errors="replace") if handle is not None else ""
+
+
+def runs_execs_over_ssh(conn: Connection) -> bool:
+    """True when `exec_many` sends one SSH command instead of one exec per job."""
+    return conn.ssh_client() is not None
+
+
+def exec_many(conn: Connection, jobs: Sequence[hostexec.Job], parallel: int) -> list[
+        ExecResult | EngineError]:
+    """Run `sh -c SCRIPT` in each job's container, at most `parallel` at a time: one
+    command on the host's existing SSH connection runs them all with the host's `docker
+    exec` (the CLI that the SSH transport itself needs). Only where
+    `runs_execs_over_ssh`; elsewhere callers run `exec_in` per job, in parallel."""
+    client = conn.ssh_client()
+    if client is None:
+        raise ValueError(f"host {conn.host.key}: exec_many needs an ssh:// engine")
+    import paramiko  # loaded already: the SSH transport uses it
+
+    mark = hostexec.new_mark()
+    script = hostexec.host_script(jobs, mark, parallel)
+    what = f"host {conn.host.key}: docker exec over SSH"
+    try:
+        reply, err, status = run_command(client, "sh -s", script.encode(), conn.timeout * 10)
+        results = hostexec.parse(reply, mark, len(jobs))
+    except hostexec.FramingError as exc:
+        detail = err.decode(errors="replace").strip() or str(exc)
+        return [EngineError(f"{what} (exit {status}): {detail}") for _ in jobs]
+    except (OSError, EOFError, paramiko.SSHException) as exc:
+        return [EngineError(f"{what}: {exc or type(exc).__name__}") for _ in jobs]
+    return [ExecResult(r.exit_code, r.output) if r.started
+            else EngineError(f"host {conn.host.key}: exec in {job.container}: {r.output}")
+            for job, r in zip(jobs, results, strict=True)]
+
+
+def run_helper(conn: Connection, image: str, argv: list[str], network_mode: str,
+               helper_labels: dict[str, str], timeout: float) -> ExecResult:
+    """Run argv in a short-lived container sharing a network namespace (another
+    container's, or the host's); it is removed whatever happens."""
+    api = conn.api
+    cid = None
+    with translated(f"host {conn.host.key}: helper container from {image}"):
+        try:
+            cid = api.create_container(
+                image, command=argv, labels=helper_labels, detach=True,
+                host_config=api.create_host_config(network_mode=network_mode))["Id"]
+            api.start(cid)
+            code = api.wait(cid, timeout=timeout).get("StatusCode", -1)
+            out = api.logs(cid, stdout=True, stderr=True)
+        finally:
+            if cid is not None:
+                with suppress(Exception):
+                    api.remove_container(cid, force=True)
+    text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+    return ExecResult(int(code), text)

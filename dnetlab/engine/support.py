@@ -1,0 +1,36 @@
+"""What a host's kernel supports that its engine cannot tell: Docker creates an ipvlan
+network even where the kernel lacks ipvlan, and only a container start fails."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from dnetlab.engine.connect import Connection
+
+
+def probe_ipvlan(conn: Connection, parent: str | None, image: str) -> str | None:
+    """None when an ipvlan container can start here, else the engine's reason."""
+    import uuid
+
+    name = f"dnetlab-ipvlan-probe-{uuid.uuid4().hex[:8]}"
+    helper = {"dnetlab.kind": "helper"}
+    net_id = cid = None
+    try:
+        net_id = conn.api.create_network(
+            name, driver="ipvlan", options={"parent": parent} if parent else None,
+            labels=helper)["Id"]
+        cid = conn.api.create_container(
+            image, command=["true"], labels=helper,
+            host_config=conn.api.create_host_config(network_mode=name))["Id"]
+        conn.api.start(cid)
+        return None
+    except Exception as exc:
+        text = str(getattr(exc, "explanation", None) or exc)
+        return text.splitlines()[0][:200]
+    finally:
+        if cid:
+            with suppress(Exception):
+                conn.api.remove_container(cid, force=True)
+        if net_id:
+            with suppress(Exception):
+                conn.api.remove_network(net_id)
