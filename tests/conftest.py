@@ -17,6 +17,12 @@ def _user_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     test session, never the real user's; subprocesses inherit it."""
     old = os.environ.get("XDG_CONFIG_HOME")
     os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
+    # the project's own seeds are approved, as their user would with `dnetlab trust`
+    from dnetlab.lab import trust
+    from dnetlab.load.pipeline import load
+
+    for seed in sorted((ROOT / "scenarios").glob("*.yaml")):
+        trust.approve(str(seed), load(str(seed)).asks)
     yield
     if old is None:
         os.environ.pop("XDG_CONFIG_HOME", None)

@@ -54,7 +54,10 @@ def _vars_options(f: F) -> F:
     return f
 
 
-def _variables(var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> Variables:
+def _variables(var_items: tuple[str, ...], vars_files: tuple[str, ...],
+               file: str | None = None) -> Variables:
+    """The template variables; env() may read what --allow-env names and what the user
+    allowed for this file with `dnetlab trust --allow-env`."""
     from dnetlab.load.rendered import Variables
 
     cli: dict[str, str] = {}
@@ -65,6 +68,10 @@ def _variables(var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> Varia
                                    "as manager_addr")
         cli[key] = value
     allow = click.get_current_context().meta.get("dnetlab.allow_env", frozenset())
+    if file is not None:
+        from dnetlab.lab.trust import allowed_env
+
+        allow = allow | allowed_env(file)
     return Variables(cli=cli, files=vars_files, allow_env=allow)
 
 
@@ -98,16 +105,15 @@ def validate(files: tuple[str, ...], var_items: tuple[str, ...],
     """
     from dnetlab.load.pipeline import load
 
-    variables = _variables(var_items, vars_files)
     failed = False
     for path in files:
         try:
-            loaded = load(path, variables)
+            loaded = load(path, _variables(var_items, vars_files, path))
         except ScenarioInvalid as exc:
             _print_issues(exc.issues)
             failed = True
             continue
-        _print_issues(loaded.warnings)
+        _print_issues(loaded.warnings + loaded.ask_issues)
         sc = loaded.scenario
         click.echo(f"{path}: ok: scenario {sc.name!r}, {len(sc.hosts)} host(s), "
                    f"{len(sc.networks)} network(s), {len(sc.containers)} container(s), "
@@ -152,7 +158,7 @@ def _load_file(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...
     from dnetlab.lab.records import already_validated
     from dnetlab.load.pipeline import load
 
-    loaded = load(file, _variables(var_items, vars_files), trusted=already_validated)
+    loaded = load(file, _variables(var_items, vars_files, file), trusted=already_validated)
     _print_issues(loaded.warnings)
     return loaded
 
@@ -160,12 +166,19 @@ def _load_file(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...
 def _recorded_scenario(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
                        vars_files: tuple[str, ...]) -> Any:
     """The scenario of FILE when given, else the one `up` recorded in .dnetlab/."""
+    return _scenario_and_path(file, lab_name, var_items, vars_files)[0]
+
+
+def _scenario_and_path(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
+                       vars_files: tuple[str, ...]) -> tuple[Any, str]:
+    """As `_recorded_scenario`, with the path of the file it came from (for approvals)."""
     if file:
-        return _load_file(file, var_items, vars_files).scenario
+        return _load_file(file, var_items, vars_files).scenario, file
     from dnetlab.lab import records
     from dnetlab.lab.deployed import scenario_from_record
 
-    return scenario_from_record(records.pick(lab_name))
+    rec = records.pick(lab_name)
+    return scenario_from_record(rec), rec.scenario_path
 
 
 @contextmanager
@@ -208,6 +221,39 @@ def _report_apply(result: Any, what: str, name: str) -> None:
         raise SystemExit(ExitCode.FAILED)
 
 
+def _trust_option(f: F) -> F:
+    return click.option("--trust", "trust_once", is_flag=True,
+                        help="Approve what the file asks for, for this run only (CI); "
+                             "`dnetlab trust FILE` approves it for good.")(f)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_vars_options
+def trust(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
+    """Show what FILE asks of this machine and approve it for `up` and `verify`.
+
+    A file asks when it runs privileged containers, adds capabilities, mounts host paths,
+    uses the host's network, publishes ports on every address, runs commands on a host,
+    names a remote engine, or may have an image copied from the local engine. The
+    approval is kept per file and per set of asks: when the file asks for something new,
+    approve it again. With --allow-env NAME, the file's templates may read NAME from now
+    on.
+    """
+    from dnetlab.lab import trust as trust_store
+    from dnetlab.load.pipeline import load
+
+    trust_env = tuple(sorted(click.get_current_context().meta.get("dnetlab.allow_env", ())))
+    loaded = load(file, _variables(var_items, vars_files, file))
+    _print_issues(loaded.warnings)
+    for issue in loaded.ask_issues:
+        click.echo(issue.format())
+    granted = trust_store.approve(file, loaded.asks, trust_env)
+    what = f"{len(loaded.asks)} ask(s)" if loaded.asks else "nothing special"
+    env = f"; env() may read {', '.join(granted.allow_env)}" if granted.allow_env else ""
+    click.echo(f"approved {granted.path}: {what}{env}")
+
+
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @_vars_options
@@ -215,7 +261,9 @@ def plan(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> 
     """Show what `up` would change, and why; changes nothing."""
     from dnetlab.lab.up import plan_up
 
-    the_plan, problems = plan_up(_load_file(file, var_items, vars_files))
+    loaded = _load_file(file, var_items, vars_files)
+    _print_issues(loaded.ask_issues)
+    the_plan, problems = plan_up(loaded)
     click.echo(the_plan.text(), nl=False)
     for p in problems:
         click.echo(f"preflight: {p}", err=True)
@@ -228,18 +276,21 @@ def plan(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> 
 @_vars_options
 @_workers_option
 @click.option("--dry-run", is_flag=True, help="Print the plan, change nothing (as `plan`).")
+@_trust_option
 def up(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...], workers: int | None,
-       dry_run: bool) -> None:
+       dry_run: bool, trust_once: bool) -> None:
     """Bring the lab to what FILE declares: create, repair and remove, idempotently."""
     if dry_run:
         plan.callback(file, var_items, vars_files)  # type: ignore[misc]
         return
     from dnetlab.lab.progress import reporter_for
     from dnetlab.lab.session import DEFAULT_WORKERS
+    from dnetlab.lab.trust import require
     from dnetlab.lab.up import up as lab_up
 
     loaded = _load_file(file, var_items, vars_files)
-    variables = _variables(var_items, vars_files)
+    require(file, loaded.asks, loaded.ask_issues, once=trust_once, command="up")
+    variables = _variables(var_items, vars_files, file)
     with _interruptible() as stop:
         result = lab_up(loaded, reporter_for(), workers=workers or DEFAULT_WORKERS, stop=stop,
                         variables=variables.cli, vars_files=tuple(vars_files))
@@ -320,16 +371,20 @@ def status(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
               "network reach each other; containers on separate bridges do not.")
 @click.option("--probe", "probe_names", multiple=True, metavar="NAME",
               help="Run only this probe (repeatable).")
+@_trust_option
 def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
            vars_files: tuple[str, ...], workers: int | None, fmt: str, output: str | None,
-           auto: bool, probe_names: tuple[str, ...]) -> None:
+           auto: bool, probe_names: tuple[str, ...], trust_once: bool) -> None:
     """Run the lab's probes; exit 0 when all pass, 1 when one fails."""
     from dnetlab.cli.verify_view import LiveProgress, print_table
     from dnetlab.lab.session import DEFAULT_WORKERS
+    from dnetlab.lab.trust import require
     from dnetlab.lab.verify import verify as lab_verify
+    from dnetlab.load.asks import asks
     from dnetlab.verify.export import json_text, to_junit, write_output
 
-    sc = _recorded_scenario(file, lab_name, var_items, vars_files)
+    sc, path = _scenario_and_path(file, lab_name, var_items, vars_files)
+    require(path, asks(sc), once=trust_once, command="verify")
     progress = LiveProgress()
     try:
         with _interruptible() as stop:

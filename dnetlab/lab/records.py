@@ -7,7 +7,6 @@ per lab keeps two `up`/`down` runs of the same lab from interleaving.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import os
@@ -24,7 +23,7 @@ from typing import IO, Any
 
 from dnetlab import __version__
 from dnetlab.errors import UsageError
-from dnetlab.lab.userconfig import private_dir, seal, sealed_by_me
+from dnetlab.lab.userconfig import open_nofollow, private_dir, seal, sealed_by_me, write_private
 
 _MISSING: Any = object()
 _KIND_NAMES: dict[Any, str] = {str: "text", dict: "a mapping", list: "a list",
@@ -101,41 +100,19 @@ def _damaged(path: Path, why: str) -> UsageError:
                       "left")
 
 
-def _open_nofollow(path: Path, flags: int, mode: int = 0o600) -> int:
-    """os.open that refuses a symlink (a link planted in .dnetlab/ would make dnetlab
-    write or truncate whatever it points at)."""
-    try:
-        return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UsageError(f"{path} is a symlink; dnetlab never follows links in "
-                             f"{RECORD_DIR}/: remove it (rm {path})") from None
-        raise
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically, mode 0600, through no symlink."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)  # a leftover or a planted link: unlink never follows
-    fd = _open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)  # rename replaces a link itself, never its target
-
-
 def save(record: Record, root: Path | None = None) -> Path:
     d = _dir(root, create=True)
     gitignore = d / ".gitignore"
     if not gitignore.exists() and not gitignore.is_symlink():
-        _write_private(gitignore, "*\n")  # records are machine state, not sources
+        write_private(gitignore, "*\n")  # records are machine state, not sources
     path = d / f"{check_name(record.name)}.json"
-    _write_private(path, json.dumps(asdict(record), indent=2) + "\n")
+    write_private(path, json.dumps(asdict(record), indent=2) + "\n")
     return path
 
 
 def _read(path: Path) -> str:
     try:
-        fd = _open_nofollow(path, os.O_RDONLY)
+        fd = open_nofollow(path, os.O_RDONLY)
     except FileNotFoundError:
         raise
     except OSError as exc:
@@ -269,7 +246,7 @@ def locked(name: str, root: Path | None = None, wait_s: float = 600.0,
     """Hold the lab's lock; a second run waits for the first (saying so), then goes on.
     A stop asked for while waiting ends the wait at once: nothing was started yet."""
     d = _dir(root, create=True)
-    fd = _open_nofollow(d / f"{check_name(name)}.lock", os.O_RDWR | os.O_CREAT)
+    fd = open_nofollow(d / f"{check_name(name)}.lock", os.O_RDWR | os.O_CREAT)
     with os.fdopen(fd, "r+", encoding="utf-8") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -4,6 +4,7 @@ state that belongs to the person, not to a working directory a shared repository
 
 from __future__ import annotations
 
+import errno
 import hmac
 import os
 import secrets
@@ -39,6 +40,28 @@ def private_dir(path: Path) -> Path:
     if stat.S_IMODE(info.st_mode) != 0o700:
         path.chmod(0o700)
     return path
+
+
+def open_nofollow(path: Path, flags: int, mode: int = 0o600) -> int:
+    """os.open that refuses a symlink: a link planted in a directory of ours would make
+    dnetlab write, truncate or read whatever it points at."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"{path} is a symlink; dnetlab never follows links among its "
+                             f"own files: remove it (rm {path})") from None
+        raise
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically, mode 0600, through no symlink."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)  # a leftover or a planted link: unlink never follows
+    fd = open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)  # rename replaces a link itself, never its target
 
 
 def _key() -> bytes:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnetlab.errors import Issue, ScenarioInvalid
+from dnetlab.load.asks import Ask, asks
 from dnetlab.load.build import Broken, Builder
 from dnetlab.load.findings import Finding, Findings, dotted
 from dnetlab.load.render import render
@@ -27,6 +28,12 @@ class Loaded:
     scenario: Scenario
     rendered: Rendered
     warnings: tuple[Issue, ...]
+    asks: tuple[Ask, ...] = ()  # what the file asks of the machine (load/asks.py)
+    ask_issues: tuple[Issue, ...] = ()  # the same, as located warnings
+
+    @property
+    def path(self) -> str:
+        return self.rendered.source.path
 
 
 class _Locator:
@@ -110,7 +117,11 @@ def parse(rendered: Rendered, *, trusted: bool = False) -> Loaded:
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise ScenarioInvalid(issues)
-    return Loaded(sc, rendered, tuple(issues))
+    found = asks(sc)
+    located = tuple(loc.issue(positions.of_value(a.path), dotted(a.path), f"asks: {a.what}",
+                              "approve with `dnetlab trust FILE` (or --trust for one run)",
+                              "warning") for a in found)
+    return Loaded(sc, rendered, tuple(issues), found, located)
 
 
 def load_source(source: Source, variables: Variables | None = None,

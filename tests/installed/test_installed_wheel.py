@@ -125,8 +125,10 @@ def test_installed_console_script_runs_a_multihost_lab_over_ssh(
     _reset(hosts, images=False)
     try:
         up = _cli(user_venv, tmp_path, "up", OVERLAY, timeout=600)
+        assert up.returncode == 2 and "dnetlab trust" in up.stderr  # remote engines: asks
+        up = _cli(user_venv, tmp_path, "up", "--trust", OVERLAY, timeout=600)
         assert up.returncode == 0, up.stderr
-        verify = _cli(user_venv, tmp_path, "verify", "--format", "json")
+        verify = _cli(user_venv, tmp_path, "verify", "--trust", "--format", "json")
         report = json.loads(verify.stdout)
         bad = [(p["name"], p["actual"]) for p in report["probes"] if p["status"] != "passed"]
         assert verify.returncode == 0 and not bad, bad

@@ -191,7 +191,12 @@ containers:
     networks:
       v6: {{ipv4: 10.223.0.10, ipv6: "fd00:223::10", mac: "02:42:0a:df:00:0a"}}
 """
-    code, _, err = run_cli("up", write(lab_dir / "s.yaml", text))
+    path = write(lab_dir / "s.yaml", text)
+    code, _, err = run_cli("up", path)
+    assert code == 2 and "host path /tmp" in err, err  # a host mount is an ask
+    code, _, err = run_cli("trust", path)
+    assert code == 0, err
+    code, _, err = run_cli("up", path)
     assert code == 0, err
     c = owned_containers(docker_client, name)["k"]
     hc, cfg = c.attrs["HostConfig"], c.attrs["Config"]

@@ -20,11 +20,27 @@ def test_every_seed_experiment_has_a_scenario() -> None:
     assert {"none", "host", "bridge", "static-ip", "isolation", "overlay"} <= names
 
 
+# What each seed asks of the machine (spec 10.4): shown, never a surprise.
+SEED_ASKS = {
+    "host": ["host-network: container c1 uses the host's network namespace"],
+    "overlay": [f"remote-engine: host {h} is the Docker engine at ssh://root@10.99.0.{i}: "
+                "dnetlab connects to it and changes it"
+                for i, h in enumerate(("manager", "worker1", "worker2"), 1)]
+               + [f"image-copy: image busybox may be copied from the local engine to host {h} "
+                  "(docker save here, docker load there) when that host lacks it"
+                  for h in ("manager", "worker1", "worker2")],
+}
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_scenario_validates_clean(path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run_cli("validate", str(path))
     assert code == 0, err
-    assert err == ""  # not even a warning
+    # no warning but the asks, each located
+    asks = SEED_ASKS.get(path.stem, [])
+    assert len(err.splitlines()) == len(asks), err
+    assert all(": warning: asks: " in line for line in err.splitlines())
+    assert [a.key() for a in load(str(path)).asks] == asks
     assert out.startswith(f"{path}: ok:")
 
 
