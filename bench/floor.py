@@ -79,7 +79,7 @@ def down(api: Any, spec: dict[str, Any], workers: int = WORKERS) -> None:
 
 
 def ping_argv(count: int, address: str) -> list[str]:
-    """dnetlab's ping command line (dnetlab/verify/commands.py), as an argv: no shell."""
+    """dnetlab's ping command line (dnetlab/probes/ping.py), as an argv: no shell."""
     return ["ping", "-c", str(count), "-A", "-W", "1", "-w", str(count + 2), address]
 
 

@@ -155,8 +155,8 @@ class Bench(Samples):
 
 def _check_same_command(sc: Any) -> None:
     """The floor runs the ping command line dnetlab builds for these probes."""
-    from dnetlab.verify.commands import command_for
-    from dnetlab.verify.outcome import Resolved
+    from dnetlab.probes.base import Resolved
+    from dnetlab.probes.registry import command_for
 
     if len(sc.probes) != N_PROBES or {p.type for p in sc.probes} != {"ping"}:
         raise RuntimeError(f"the bench lab has {len(sc.probes)} probes, not {N_PROBES} pings")

@@ -1,10 +1,16 @@
-"""The validated scenario as frozen, typed data: nothing past validation sees raw dicts."""
+"""The validated scenario as frozen, typed data: nothing past validation sees raw dicts.
+
+A probe's dataclass lives in its type's module under `dnetlab.probes`, beside its command
+and check, so that a probe type is one module; `Probe` is their union.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Literal
+
+from dnetlab.probes.registry import Probe
 
 Pairs = tuple[tuple[str, str], ...]  # an ordered, immutable mapping of text to text
 
@@ -97,131 +103,6 @@ class Container:
 
     def attachment(self, network: str) -> Attachment | None:
         return next((a for a in self.attachments if a.network == network), None)
-
-
-# ---- probes ---------------------------------------------------------------------------------
-
-TargetKind = Literal["container", "container_network", "address", "hostname"]
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a probe points: `b1`, `b1@lan`, `10.0.0.5` or `example.internal`."""
-
-    text: str
-    kind: TargetKind
-    container: str | None = None
-    network: str | None = None
-
-
-@dataclass(frozen=True)
-class ProbeBase:
-    name: str
-    within: float  # seconds to keep retrying; 0: one try
-    index: int  # position in the file's `probes` list, for messages
-    name_given: bool
-
-
-@dataclass(frozen=True)
-class PingProbe(ProbeBase):
-    source: str
-    target: Target
-    count: int = 3
-    expect: Literal["reachable", "unreachable"] = "reachable"
-    max_loss: float = 0.0
-    type: Literal["ping"] = "ping"
-
-
-@dataclass(frozen=True)
-class DnsProbe(ProbeBase):
-    source: str
-    query: str
-    addresses: tuple[str, ...] = ()
-    expect: Literal["resolves", "nxdomain"] = "resolves"
-    type: Literal["dns"] = "dns"
-
-
-@dataclass(frozen=True)
-class TcpProbe(ProbeBase):
-    source: str
-    target: Target
-    port: int
-    expect: Literal["open", "closed"] = "open"
-    type: Literal["tcp"] = "tcp"
-
-
-@dataclass(frozen=True)
-class HttpProbe(ProbeBase):
-    source: str
-    url: str
-    status: int = 200
-    contains: str | None = None
-    type: Literal["http"] = "http"
-
-
-@dataclass(frozen=True)
-class TracerouteProbe(ProbeBase):
-    source: str
-    target: Target
-    max_hops: int = 10
-    hops: int | None = None
-    path: tuple[str, ...] | None = None
-    via: str | None = None
-    type: Literal["traceroute"] = "traceroute"
-
-
-@dataclass(frozen=True)
-class InterfacesProbe(ProbeBase):
-    on: str  # container key, or "host:<key>"
-    present: tuple[str, ...] = ()
-    absent: tuple[str, ...] = ()
-    only: tuple[str, ...] | None = None
-    addresses: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    subnets: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    mac: Pairs = ()
-    mtu: tuple[tuple[str, int], ...] = ()
-    type: Literal["interfaces"] = "interfaces"
-
-
-@dataclass(frozen=True)
-class RoutesProbe(ProbeBase):
-    on: str
-    default_via: str | None = None  # an address, or "none"
-    contains: tuple[str, ...] = ()
-    type: Literal["routes"] = "routes"
-
-
-@dataclass(frozen=True)
-class FileProbe(ProbeBase):
-    on: str
-    path: str
-    contains: tuple[str, ...] = ()
-    matches: str | None = None
-    absent_text: tuple[str, ...] = ()
-    type: Literal["file"] = "file"
-
-
-@dataclass(frozen=True)
-class ExecProbe(ProbeBase):
-    on: str
-    command: tuple[str, ...]
-    exit_code: int = 0
-    stdout_contains: str | None = None
-    stdout_matches: str | None = None
-    type: Literal["exec"] = "exec"
-
-
-Probe = (
-    PingProbe
-    | DnsProbe
-    | TcpProbe
-    | HttpProbe
-    | TracerouteProbe
-    | InterfacesProbe
-    | RoutesProbe
-    | FileProbe
-    | ExecProbe
-)
 
 
 @dataclass(frozen=True)

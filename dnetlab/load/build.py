@@ -1,13 +1,13 @@
 """Stage 4: schema-valid data to the typed model, parsing every field's own syntax.
 
 Entries whose schema check failed are left out (their keys are returned as `broken`) so
-that the remaining checks still run and the user sees every problem in one pass.
+that the remaining checks still run and the user sees every problem in one pass. A probe's
+own fields are built by its type's module (`dnetlab.probes`), found through the registry.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -27,24 +27,16 @@ from dnetlab.model import (
     LOCAL_HOST,
     Attachment,
     Container,
-    DnsProbe,
-    ExecProbe,
-    FileProbe,
     Host,
-    HttpProbe,
-    InterfacesProbe,
     Network,
     Pairs,
-    PingProbe,
     PortMapping,
-    Probe,
-    RoutesProbe,
     Scenario,
-    Target,
-    TcpProbe,
-    TracerouteProbe,
     Volume,
 )
+from dnetlab.probes.base import Fields, Target
+from dnetlab.probes.fields import argv
+from dnetlab.probes.registry import Probe, kind_named
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)"
                        r"(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)*\.?$")
@@ -148,19 +140,6 @@ def parse_ipv6(value: str, path: Path, out: Findings) -> IPv6Address | None:
                   "IPv4 addresses go under ipv4 / gateway")
         return None
     return addr
-
-
-def _argv(value: str | list[str] | None, path: Path, out: Findings) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return tuple(str(v) for v in value)
-    try:
-        return tuple(shlex.split(value))
-    except ValueError as exc:
-        out.error(path, f"cannot split the command like a shell would: {exc}",
-                  "close the quote, or give the command as a list")
-        return None
 
 
 def _port_number(text: str, path: Path, out: Findings) -> int | None:
@@ -325,8 +304,8 @@ class Builder:
             image=v["image"],
             host=v.get("host") or default_host or "",
             hostname=v.get("hostname") or key,
-            command=_argv(v.get("command"), (*p, "command"), self.out),
-            entrypoint=_argv(v.get("entrypoint"), (*p, "entrypoint"), self.out),
+            command=argv(v.get("command"), (*p, "command"), self.out),
+            entrypoint=argv(v.get("entrypoint"), (*p, "entrypoint"), self.out),
             network_mode=v.get("network_mode"),
             attachments=self.attachments(key, v.get("networks")),
             env=_pairs(v.get("env")),
@@ -369,8 +348,12 @@ class Builder:
         return _unique_names(result)
 
     def probe(self, i: int, v: dict[str, Any]) -> list[Probe]:
+        """What every type shares (`from`/`to` lists, names, `within`, the target), then
+        the type's own `build`."""
         p: Path = ("probes", i)
-        kind = v["type"]
+        kind = kind_named(v["type"])
+        if kind is None:  # the schema reported the type; without one no field means anything
+            return []
         sources = v.get("from")
         src_list = [sources] if isinstance(sources, str) else list(sources or [None])
         to = v.get("to")
@@ -380,134 +363,18 @@ class Builder:
         if expanded:  # lists expand to every pair of distinct containers
             pairs = [(s, t) for s, t in pairs if s != t]
         out: list[Probe] = []
-        # In a dns probe `name` is the query (spec section 7), so its label is generated.
-        label = None if kind == "dns" else v.get("name")
+        label = v.get("name") if kind.name_is_label else None
         for s, t in pairs:
-            name = label or _probe_name(kind, v, s, t)
+            name = label or kind.name(v, s, t)
             if label and expanded:
                 name = f"{label} [{s} -> {t}]" if t else f"{label} [{s}]"
             common: dict[str, Any] = {"name": name, "within": float(v.get("within", 0)),
                                       "index": i, "name_given": label is not None}
             tgt = self.target(t, (*p, "to")) if t is not None else None
-            out.append(self._probe_of_kind(kind, v, p, common, s, tgt))
+            # only the types that take `from` and `to` read them: None for the others
+            out.append(kind.build(Fields(v, p, common, cast(str, s), cast(Target, tgt),
+                                         self.out)))
         return out
-
-    def _probe_of_kind(self, kind: str, v: dict[str, Any], p: Path, common: dict[str, Any],
-                       s: str | None, tgt: Target | None) -> Probe:
-        src = cast(str, s)
-        if kind == "ping":
-            return PingProbe(**common, source=src, target=cast(Target, tgt),
-                             count=v.get("count", 3), expect=v.get("expect", "reachable"),
-                             max_loss=float(v.get("max_loss", 0)))
-        if kind == "dns":
-            addr = v.get("address")
-            addresses = (addr,) if isinstance(addr, str) else tuple(addr or ())
-            for j, a in enumerate(addresses):
-                try:
-                    ip_address(str(a))
-                except ValueError:
-                    ap: Path = (*p, "address") if isinstance(addr, str) else (*p, "address", j)
-                    self.out.error(ap, f"{a!r} is not an IP address")
-            if addresses and v.get("expect") == "nxdomain":
-                self.out.error((*p, "address"), "`address` makes no sense with expect: nxdomain")
-            return DnsProbe(**common, source=src, query=v["name"], addresses=addresses,
-                            expect=v.get("expect", "resolves"))
-        if kind == "tcp":
-            return TcpProbe(**common, source=src, target=cast(Target, tgt), port=v["port"],
-                            expect=v.get("expect", "open"))
-        if kind == "http":
-            return HttpProbe(**common, source=src, url=v["url"], status=v.get("status", 200),
-                             contains=v.get("contains"))
-        if kind == "traceroute":
-            max_hops = v.get("max_hops", 10)
-            if "hops" in v and v["hops"] > max_hops:
-                self.out.error((*p, "hops"), f"hops {v['hops']} is more than max_hops {max_hops}",
-                               f"raise max_hops to at least {v['hops']}")
-            return TracerouteProbe(**common, source=src, target=cast(Target, tgt),
-                                   max_hops=max_hops, hops=v.get("hops"),
-                                   path=tuple(v["path"]) if "path" in v else None,
-                                   via=v.get("via"))
-        on = v["on"]
-        if kind == "interfaces":
-            return InterfacesProbe(
-                **common, on=on, present=tuple(v.get("present", ())),
-                absent=tuple(v.get("absent", ())),
-                only=tuple(v["only"]) if "only" in v else None,
-                addresses=self._iface_lists(v.get("addresses"), (*p, "addresses"), True),
-                subnets=self._iface_lists(v.get("subnets"), (*p, "subnets"), False),
-                mac=tuple((k, m.lower()) for k, m in (v.get("mac") or {}).items()),
-                mtu=tuple((v.get("mtu") or {}).items()))
-        if kind == "routes":
-            self._check_routes(v, p)
-            return RoutesProbe(**common, on=on, default_via=v.get("default_via"),
-                               contains=tuple(v.get("contains", ())))
-        if kind == "file":
-            self._check_regex(v.get("matches"), (*p, "matches"))
-            return FileProbe(**common, on=on, path=v["path"], contains=_strings(v.get("contains")),
-                             matches=v.get("matches"), absent_text=_strings(v.get("absent_text")))
-        self._check_regex(v.get("stdout_matches"), (*p, "stdout_matches"))
-        return ExecProbe(**common, on=on,
-                         command=_argv(v["command"], (*p, "command"), self.out) or (),
-                         exit_code=v.get("exit_code", 0),
-                         stdout_contains=v.get("stdout_contains"),
-                         stdout_matches=v.get("stdout_matches"))
-
-    def _iface_lists(self, raw: dict[str, list[str]] | None, p: Path, with_host: bool) -> tuple[
-        tuple[str, tuple[str, ...]], ...
-    ]:
-        result = []
-        for iface, items in (raw or {}).items():
-            for j, item in enumerate(items):
-                if not isinstance(item, str):
-                    continue  # the schema said so; ip_network would take a bool for 0 or 1
-                try:
-                    if with_host:
-                        if "/" not in item:
-                            raise ValueError("needs a prefix length, as 10.0.0.5/24")
-                        ip_network(item, strict=False)
-                    else:
-                        ip_network(item, strict=True)
-                except ValueError as exc:
-                    what = "an address/prefix" if with_host else "a CIDR network"
-                    self.out.error((*p, iface, j), f"{item!r} is not {what}: {exc}")
-            result.append((iface, tuple(items)))
-        return tuple(result)
-
-    def _check_routes(self, v: dict[str, Any], p: Path) -> None:
-        dv = v.get("default_via")
-        if dv is not None and dv != "none":
-            try:
-                ip_address(dv)
-            except ValueError:
-                self.out.error((*p, "default_via"), f"{dv!r} is neither an address nor 'none'")
-        for j, entry in enumerate(v.get("contains", ())):
-            words = entry.split()
-            ok = bool(words) and len(words) in (1, 3)
-            if ok and words[0] != "default":
-                try:
-                    ip_network(words[0], strict=True)
-                except ValueError:
-                    ok = False
-            if ok and len(words) == 3:
-                if words[1] == "via":
-                    try:
-                        ip_address(words[2])
-                    except ValueError:
-                        ok = False
-                elif words[1] != "dev":
-                    ok = False
-            if not ok:
-                self.out.error((*p, "contains", j), f"{entry!r} is not a route",
-                               "write DEST, DEST via GATEWAY or DEST dev IFACE, DEST a CIDR "
-                               "or `default`")
-
-    def _check_regex(self, pattern: str | None, p: Path) -> None:
-        if pattern is None:
-            return
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            self.out.error(p, f"invalid regular expression: {exc}")
 
     def check_broken_fields(self, default_host: str | None) -> None:
         """Parse the fields of entries that failed the schema, for their own errors.
@@ -585,27 +452,3 @@ def _unique_names(probes: list[Probe]) -> tuple[Probe, ...]:
         seen[p.name] = n
         out.append(p if n == 1 or p.name_given else replace(p, name=f"{p.name} #{n}"))
     return tuple(out)
-
-
-def _strings(v: str | list[str] | None) -> tuple[str, ...]:
-    if v is None:
-        return ()
-    return (v,) if isinstance(v, str) else tuple(v)
-
-
-def _probe_name(kind: str, v: dict[str, Any], s: str | None, t: str | None) -> str:
-    if kind in ("ping", "traceroute"):
-        return f"{kind} {s} -> {t}"
-    if kind == "tcp":
-        return f"tcp {s} -> {t}:{v.get('port')}"
-    if kind == "dns":
-        return f"dns {s}: {v.get('name')}"
-    if kind == "http":
-        return f"http {s}: {v.get('url')}"
-    if kind == "file":
-        return f"file {v.get('on')}:{v.get('path')}"
-    if kind == "exec":
-        cmd = v.get("command")
-        text = cmd if isinstance(cmd, str) else " ".join(map(str, cmd or []))
-        return f"exec {v.get('on')}: {text}"
-    return f"{kind} {v.get('on')}"

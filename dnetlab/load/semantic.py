@@ -1,7 +1,9 @@
 """Stage 5: checks across objects: references, addresses, overlaps, swarm roles.
 
 Each check reads the typed model and reports findings by data path; the raw data is used
-only to find where in the file a reference was written.
+only to find where in the file a reference was written. Which fields of a probe name
+containers, hosts or hops is its type's `check_refs` (`dnetlab.probes`); the checks of
+those names are here.
 """
 
 from __future__ import annotations
@@ -14,19 +16,9 @@ from urllib.parse import urlsplit
 from dnetlab.load.build import Broken
 from dnetlab.load.findings import Findings, did_you_mean
 from dnetlab.load.yamlload import Path
-from dnetlab.model import (
-    Container,
-    DnsProbe,
-    HttpProbe,
-    InterfacesProbe,
-    Network,
-    PingProbe,
-    Probe,
-    Scenario,
-    Target,
-    TcpProbe,
-    TracerouteProbe,
-)
+from dnetlab.model import Container, Network, Scenario
+from dnetlab.probes.base import Target
+from dnetlab.probes.registry import kind_of
 
 
 class Checker:
@@ -281,26 +273,12 @@ class Checker:
                 self.out.error((*p, "name"), f"probe name {pr.name!r} is already used by "
                                f"probes[{names[pr.name]}]", "`--probe NAME` must pick one probe")
             names.setdefault(pr.name, pr.index)
-            self._probe_refs(pr, p)
+            # the type says which of its fields name what; this checker knows the names
+            kind_of(pr).check_refs(pr, self, p)
 
-    def _probe_refs(self, pr: Probe, p: Path) -> None:
-        if isinstance(pr, PingProbe | DnsProbe | TcpProbe | HttpProbe | TracerouteProbe):
-            self._container_ref(pr.source, p, "from")
-        else:
-            self._on_ref(pr.on, (*p, "on"))
-        if isinstance(pr, PingProbe | TcpProbe | TracerouteProbe):
-            self._target(pr.source, pr.target, p)
-        if isinstance(pr, TracerouteProbe):
-            for j, hop in enumerate(pr.path or ()):
-                self._hop(hop, (*p, "path", j))
-            if pr.via is not None:
-                self._hop(pr.via, (*p, "via"))
-        if isinstance(pr, InterfacesProbe) and pr.only is not None:
-            for k in ("present",):
-                extra = [i for i in getattr(pr, k) if i not in pr.only]
-                if extra:
-                    self.out.error((*p, k), f"{', '.join(extra)} cannot be present when `only` "
-                                   f"lists {', '.join(pr.only)}")
+    # -- what a probe type asks of the scenario (`probes.base.References`) --------------
+    def error(self, path: Path, message: str, hint: str | None = None) -> None:
+        self.out.error(path, message, hint)
 
     def _raw_field_path(self, p: Path, field: str, value: str) -> Path:
         raw = self.data["probes"][p[1]].get(field)
@@ -308,12 +286,12 @@ class Checker:
             return (*p, field, raw.index(value))
         return (*p, field)
 
-    def _container_ref(self, key: str, p: Path, field: str) -> None:
+    def container_ref(self, key: str, p: Path, field: str) -> None:
         if key not in self.container_keys:
             self._unknown(self._raw_field_path(p, field, key), "container", key,
                           self.container_keys)
 
-    def _on_ref(self, on: str, p: Path) -> None:
+    def on_ref(self, on: str, p: Path) -> None:
         if on.startswith("host:"):
             h = on[5:]
             if h not in self.host_keys:
@@ -321,7 +299,7 @@ class Checker:
         elif on not in self.container_keys:
             self._unknown(p, "container", on, self.container_keys)
 
-    def _target(self, source: str, t: Target, p: Path) -> None:
+    def target_ref(self, source: str, t: Target, p: Path) -> None:
         tp = self._raw_field_path(p, "to", t.text)
         if t.kind == "container_network":
             c, n = t.container or "", t.network or ""
@@ -360,7 +338,7 @@ class Checker:
                            f"address to reach from {a!r}",
                            f"write {b}@NETWORK or a literal address to probe across networks")
 
-    def _hop(self, hop: str, p: Path) -> None:
+    def hop_ref(self, hop: str, p: Path) -> None:
         try:
             ip_network(hop)
         except ValueError:

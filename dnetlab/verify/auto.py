@@ -7,7 +7,10 @@ the other's addresses (Docker isolates bridges from each other).
 
 from __future__ import annotations
 
-from dnetlab.model import PingProbe, Probe, Scenario, Target
+from dnetlab.model import Scenario
+from dnetlab.probes.base import Target
+from dnetlab.probes.ping import PingProbe
+from dnetlab.probes.registry import Probe
 
 _COMMON = {"within": 0.0, "index": -1, "name_given": True, "count": 2}
 

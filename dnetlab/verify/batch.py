@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dnetlab.verify.outcome import Command
+from dnetlab.probes.base import Command
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from dnetlab.engine.errors import EngineError
 from dnetlab.engine.exec import ExecResult
 from dnetlab.errors import EnvironmentFailure
 from dnetlab.model import DEFAULT_BRIDGE, Scenario
+from dnetlab.probes.base import Command, Resolved
+from dnetlab.probes.registry import Probe, check, command_for
 from dnetlab.reconcile.observed import HostObserved, LiveContainer
 from dnetlab.verify import batch
-from dnetlab.verify.checks import check
-from dnetlab.verify.commands import command_for
-from dnetlab.verify.outcome import Command, ProbeResult, Resolved, Status
+from dnetlab.verify.outcome import ProbeResult, Status
 from dnetlab.verify.targets import LiveAddresses, Unresolvable, resolve
 
 ROUND_PAUSE_S = 0.5
@@ -64,7 +64,7 @@ def live_lab(sc: Scenario, observed: Mapping[str, HostObserved]) -> LiveLab:
 
 @dataclass
 class _Pending:
-    resolved: Resolved
+    resolved: Resolved[Probe]
     command: Command
     attempts: int = 0
     started: float = 0.0
@@ -177,7 +177,7 @@ class Verifier:
         return out
 
     # -- all rounds --------------------------------------------------------------------------
-    def run(self, resolved: Sequence[Resolved | ProbeResult]) -> list[ProbeResult]:
+    def run(self, resolved: Sequence[Resolved[Probe] | ProbeResult]) -> list[ProbeResult]:
         results: dict[int, ProbeResult] = {}
         pending: dict[int, _Pending] = {}
         for i, r in enumerate(resolved):
@@ -253,8 +253,8 @@ class Verifier:
 
 
 def resolve_all(sc: Scenario, lab: LiveLab, probes: Sequence[object]) -> list[
-        Resolved | ProbeResult]:
-    out: list[Resolved | ProbeResult] = []
+        Resolved[Probe] | ProbeResult]:
+    out: list[Resolved[Probe] | ProbeResult] = []
     for p in probes:
         try:
             out.append(resolve(sc, lab.addresses, p))  # type: ignore[arg-type]

@@ -6,18 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dnetlab.model import (
-    DEFAULT_BRIDGE,
-    DnsProbe,
-    HttpProbe,
-    PingProbe,
-    Probe,
-    Scenario,
-    Target,
-    TcpProbe,
-    TracerouteProbe,
-)
-from dnetlab.verify.outcome import Resolved
+from dnetlab.model import DEFAULT_BRIDGE, Scenario
+from dnetlab.probes.base import Resolved, Target
+from dnetlab.probes.registry import Probe, named_containers, runs_on, target_of
 
 
 @dataclass(frozen=True)
@@ -61,26 +52,18 @@ def resolve_target(sc: Scenario, live: LiveAddresses, source: str, t: Target) ->
                        f"{source!r}")
 
 
-def source_of(p: Probe) -> str:
-    if isinstance(p, PingProbe | DnsProbe | TcpProbe | HttpProbe | TracerouteProbe):
-        return p.source
-    return p.on
-
-
 def host_of(sc: Scenario, runs_on: str) -> str:
     if runs_on.startswith("host:"):
         return runs_on[len("host:"):]
     return sc.container(runs_on).host
 
 
-def resolve(sc: Scenario, live: LiveAddresses, p: Probe) -> Resolved:
-    runs_on = source_of(p)
-    address = None
-    if isinstance(p, PingProbe | TcpProbe | TracerouteProbe):
-        address = resolve_target(sc, live, runs_on, p.target)
+def resolve(sc: Scenario, live: LiveAddresses, p: Probe) -> Resolved[Probe]:
+    where = runs_on(p)
+    target = target_of(p)
+    address = resolve_target(sc, live, where, target) if target is not None else None
     addresses_of: dict[str, frozenset[str]] = {}
-    if isinstance(p, TracerouteProbe):
-        for hop in (*(p.path or ()), *((p.via,) if p.via else ())):
-            if hop in live.by_container:
-                addresses_of[hop] = live.all_of(hop)
-    return Resolved(p, runs_on, host_of(sc, runs_on), address, addresses_of)
+    for name in named_containers(p):
+        if name in live.by_container:
+            addresses_of[name] = live.all_of(name)
+    return Resolved(p, where, host_of(sc, where), address, addresses_of)

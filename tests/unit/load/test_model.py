@@ -9,7 +9,8 @@ import pytest
 
 from dnetlab.load.pipeline import load_source
 from dnetlab.load.source import Source
-from dnetlab.model import Container, PingProbe, Scenario
+from dnetlab.model import Container, Scenario
+from dnetlab.probes.ping import PingProbe
 
 TEXT = """
 version: 1

@@ -8,7 +8,9 @@ import pytest
 
 from dnetlab.load.pipeline import load
 from dnetlab.load.rendered import Variables
-from dnetlab.model import InterfacesProbe, PingProbe, RoutesProbe
+from dnetlab.probes.interfaces import InterfacesProbe
+from dnetlab.probes.ping import PingProbe
+from dnetlab.probes.routes import RoutesProbe
 
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

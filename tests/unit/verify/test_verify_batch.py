@@ -6,9 +6,9 @@ import subprocess
 
 from dnetlab.load.pipeline import load_source
 from dnetlab.load.source import Source
+from dnetlab.probes.base import Command
 from dnetlab.verify import batch
 from dnetlab.verify.auto import derived
-from dnetlab.verify.outcome import Command
 
 
 def _run(commands: list[Command]) -> batch.Parsed:

@@ -1,0 +1,66 @@
+"""How verdicts are worded, for the checks of several probe types. Pure.
+
+`expected` and `actual` are short words for a table: a failed verdict names what was
+asked for and what was seen (`expected "1 hop"`, `actual "3 hops: 10.70.0.1 10.71.0.1
+10.71.0.20"`). For the probes with several fields, a failed verdict shows only the parts
+that failed; a passed one shows them all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from dnetlab.probes.base import Verdict
+
+
+@dataclass(frozen=True)
+class Part:
+    """One field's share of a verdict."""
+
+    expected: str
+    actual: str
+    ok: bool
+
+
+def combine(parts: Sequence[Part], expected_if_none: str, actual_if_none: str) -> Verdict:
+    if not parts:
+        return Verdict(True, expected_if_none, actual_if_none)
+    failed = [p for p in parts if not p.ok]
+    shown = failed or list(parts)
+    return Verdict(not failed, "; ".join(p.expected for p in shown),
+                   "; ".join(p.actual for p in shown))
+
+
+def pct(value: float) -> str:
+    return f"{value:g}%"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
+
+
+def names(items: Iterable[str]) -> str:
+    return ", ".join(items) or "none"
+
+
+def text_parts(text: str, contains: Sequence[str], matches: str | None,
+               absent: Sequence[str], what: str) -> list[Part]:
+    """`contains`, `matches` and `absent` against a text: a file's, or a command's output."""
+    parts = [Part(f"{what} contains {quoted(t)}",
+                  f"{what} {'contains' if t in text else 'lacks'} {quoted(t)}", t in text)
+             for t in contains]
+    if matches is not None:
+        m = re.search(matches, text, re.MULTILINE)
+        parts.append(Part(f"{what} matches /{matches}/",
+                          f"{what} matches: {quoted(m.group(0))}" if m
+                          else f"no match for /{matches}/", m is not None))
+    parts += [Part(f"{what} without {quoted(t)}",
+                   f"{what} has {quoted(t)}" if t in text else f"{what} without {quoted(t)}",
+                   t not in text) for t in absent]
+    return parts
