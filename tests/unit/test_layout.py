@@ -1,6 +1,6 @@
 """The package's import graph keeps the pipeline's direction (docs/architecture.md): no
-cycle between modules, stages import only the stages before them, only the engine code
-talks to Docker."""
+cycle between modules, stages import only the stages before them, probe types see only
+each other, only the engine code talks to Docker."""
 
 from __future__ import annotations
 
@@ -17,24 +17,12 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
 def _imports(path: Path) -> set[str]:
-    """Every module imported anywhere in the file (inside functions too: a lazy import
-    is still a dependency), but not under `if TYPE_CHECKING:`, which never runs."""
-    tree = ast.parse(path.read_text(), str(path))
-    skipped: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and _is_type_checking(node):
-            skipped.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    """Every module imported anywhere in the file: inside functions and under
+    TYPE_CHECKING too (a lazy import is still a dependency, and a cycle through type
+    hints still ties the modules together)."""
     found: set[str] = set()
-    for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -103,28 +91,34 @@ def _stage(module: str) -> str:
 
 
 # What each stage may import besides itself and the shared vocabulary (model, errors,
-# labels, the package root): the pipeline runs load -> reconcile -> engine -> lab ->
-# verify -> cli, and nothing looks back up it except the library API (lab) calling verify.
-# verify reads the live lab (reconcile.observed, what the engine saw) but never the
-# reconciler's decisions.
+# labels, the package root, and probes/, the probe types the model is made of): the
+# pipeline runs load -> reconcile -> engine -> lab -> verify -> cli, and nothing looks
+# back up it except the library API (lab) calling verify. verify reads the live lab
+# (reconcile.observed, what the engine saw) but never the reconciler's decisions.
 ALLOWED = {
-    "shared": set(),
-    "load": set(),
-    "probes": {"load"},
-    "reconcile": set(),
-    "engine": {"reconcile"},
-    "lab": {"load", "reconcile", "engine", "verify"},
+    "shared": {"probes"},
+    "probes": set(),
+    "load": {"probes"},
+    "reconcile": {"probes"},
+    "engine": {"reconcile", "probes"},
+    "lab": {"load", "reconcile", "engine", "verify", "probes"},
     "verify": {"engine", "probes", "dnetlab.reconcile.observed"},
-    "cli": {"load", "reconcile", "engine", "lab", "verify"},
+    "cli": {"load", "reconcile", "engine", "lab", "verify", "probes"},
 }
 
 
 @pytest.mark.parametrize("module", sorted(GRAPH))
 def test_stages_import_only_earlier_stages(module: str) -> None:
     stage = _stage(module)
-    allowed = ALLOWED[stage] | {stage, "shared"}
+    allowed = ALLOWED[stage] | {stage} | ({"shared"} if stage != "probes" else set())
     wrong = sorted(m for m in GRAPH[module] if _stage(m) not in allowed and m not in allowed)
     assert not wrong, f"{module} ({stage}) imports {wrong}"
+
+
+def test_probe_types_see_only_each_other() -> None:
+    # shared by load (building) and verify (running): they may depend on neither
+    assert not [(m, d) for m, deps in GRAPH.items() if m.startswith("dnetlab.probes")
+                for d in deps if not d.startswith("dnetlab.probes")]
 
 
 def test_verify_does_not_import_the_reconciler() -> None:
