@@ -17,9 +17,10 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from dnetlab import labels
 from dnetlab.engine import hostexec
 from dnetlab.errors import DnetlabError, EnvironmentFailure, ExitCode
 from dnetlab.model import Host
@@ -258,9 +259,22 @@ class Engine:
             listed = self._list("images", "/images/json", lambda: self.api.images())
             tags = {t for img in listed for t in (img.get("RepoTags") or [])}
             present = {ref for ref in wanted if _normalise_ref(ref) in tags}
+        swarm_state = self.swarm_info() if swarm else SwarmInfo()
+        if swarm_state.active:
+            networks = tuple(self._with_peers(n) for n in networks)
         return HostObserved(self.host.key, self.api_version, self.server_version, containers,
-                            networks, volumes, frozenset(present),
-                            self.swarm_info() if swarm else SwarmInfo())
+                            networks, volumes, frozenset(present), swarm_state)
+
+    def _with_peers(self, net: LiveNetwork) -> LiveNetwork:
+        """A lab overlay with the gossip peers this engine knows for it: a host whose
+        swarm gossip never started (see docs/multihost.md) lists none, not even itself,
+        while the network still shows and containers attach to it without an error."""
+        if net.driver != "overlay" or net.scope != "swarm" or not net.label(labels.SCENARIO):
+            return net
+        raw = self._list(f"network {net.name}", f"/networks/{net.id}?verbose=true",
+                         lambda: self.api.inspect_network(net.id, verbose=True))
+        peers = tuple(str(p.get("IP") or "") for p in raw.get("Peers") or ())
+        return replace(net, peers=peers)
 
     # -- images --------------------------------------------------------------------------
     def pull(self, ref: str, progress: Callable[[str], None] | None = None) -> None:
