@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
+from dnetlab import labels
 from dnetlab.engine.connect import Connection
 from dnetlab.engine.images import normalise_ref
 from dnetlab.engine.swarm import swarm_info
@@ -40,9 +42,23 @@ def observe(conn: Connection, images: Iterable[str], swarm: bool) -> HostObserve
         listed = conn.read("images", "/images/json", lambda: conn.api.images())
         tags = {t for img in listed for t in (img.get("RepoTags") or [])}
         present = {ref for ref in wanted if normalise_ref(ref) in tags}
+    swarm_state = swarm_info(conn) if swarm else SwarmInfo()
+    if swarm_state.active:
+        networks = tuple(_with_peers(conn, n) for n in networks)
     return HostObserved(conn.host.key, conn.api_version, conn.server_version, containers,
-                        networks, volumes, frozenset(present),
-                        swarm_info(conn) if swarm else SwarmInfo())
+                        networks, volumes, frozenset(present), swarm_state)
+
+
+def _with_peers(conn: Connection, net: LiveNetwork) -> LiveNetwork:
+    """A lab overlay with the gossip peers this engine knows for it: a host whose swarm
+    gossip never started (see docs/multihost.md) lists none, not even itself, while the
+    network still shows and containers attach to it without an error."""
+    if net.driver != "overlay" or net.scope != "swarm" or not net.label(labels.SCENARIO):
+        return net
+    raw = conn.read(f"network {net.name}", f"/networks/{net.id}?verbose=true",
+                    lambda: conn.api.inspect_network(net.id, verbose=True))
+    peers = tuple(str(p.get("IP") or "") for p in raw.get("Peers") or ())
+    return replace(net, peers=peers)
 
 
 def live_container(raw: dict[str, Any]) -> LiveContainer:

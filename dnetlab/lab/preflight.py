@@ -24,6 +24,7 @@ def preflight(sc: Scenario, session: Session, desired: Mapping[str, HostDesired]
               pull: bool = True) -> None:
     problems = conflicts(sc.name, desired, observed)
     problems += swarm.conflicts(sc.name, sc.hosts, observed)
+    problems += swarm.gossip_problems(sc.name, sc.hosts, observed)
     if any(n.driver == "ipvlan" for n in sc.networks):
         problems += _ipvlan_support(sc, session)
     if problems:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dnetlab.errors import DnetlabError
 from dnetlab.lab import records
 from dnetlab.lab.apply import ApplyOptions, ApplyResult, apply
 from dnetlab.lab.preflight import preflight
@@ -37,6 +38,7 @@ def plan_up(loaded: Loaded) -> tuple[Plan, list[str]]:
         observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
         problems = conflicts(sc.name, desired, observed)
         problems += swarm.conflicts(sc.name, sc.hosts, observed)
+        problems += swarm.gossip_problems(sc.name, sc.hosts, observed)
         return reconcile(sc.name, desired, observed, sc.hosts), problems
     finally:
         session.close()
@@ -75,8 +77,17 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
                 return UpResult(plan, None, time.monotonic() - started)
             result = apply(plan, session.engines, reporter, options=ApplyOptions(workers),
                            stop=stop, title=f"bringing up lab {sc.name}")
-            state = "up" if result.ok else "partial"
+            # Docker accepts every step on a host whose swarm gossip never started and
+            # only the traffic fails: read the hosts again so that `up` never calls such
+            # a lab up (the check is the one preflight makes before a later `up`)
+            broken = (swarm.gossip_problems(
+                sc.name, sc.hosts, session.observe(desired, swarm=True))
+                if result.ok and uses_swarm(sc.hosts) else [])
+            state = "up" if result.ok and not broken else "partial"
             records.save(_record(loaded, state, variables or {}, vars_files), record_root)
+            if broken:
+                raise DnetlabError("the lab was made, but overlays do not work on every "
+                                   "host:\n  " + "\n  ".join(broken))
             return UpResult(plan, result, time.monotonic() - started)
         finally:
             session.close()

@@ -45,6 +45,9 @@ class LiveNetwork:
     scope: str
     labels: Pairs
     subnets: tuple[str, ...]
+    # A lab overlay's gossip peers as this engine knows them (addresses); None when not
+    # read (not an overlay of a lab, or the host is in no swarm)
+    peers: tuple[str, ...] | None = None
 
     def label(self, name: str) -> str | None:
         return dict(self.labels).get(name)

@@ -84,3 +84,38 @@ def conflicts(lab: str, hosts: tuple[Host, ...], observed: Mapping[str, HostObse
             problems.append(f"host {h.key}: its engine offers no overlay driver (it has "
                             f"{', '.join(drivers)}); overlays need VXLAN in the host's kernel")
     return problems
+
+
+def gossip_problems(lab: str, hosts: tuple[Host, ...],
+                    observed: Mapping[str, HostObserved]) -> list[str]:
+    """Hosts of the lab's swarm whose engine runs no swarm gossip.
+
+    Docker 20.10 can keep the gossip (NetworkDB, port 7946) of a swarm the host left
+    running when the leave timed out ("Could not close DB: timeout waiting for leave
+    broadcast" in dockerd's log). When the host joins a swarm again its new gossip cannot
+    bind the port ("error in agentInit ... 7946: bind: address already in use"): the
+    join succeeds, containers attach to overlays without an error, but nothing of theirs
+    is announced to the other hosts, nor theirs to it, so traffic and names across hosts
+    fail. The one mark the engine shows is an overlay with a container attached whose
+    peers, as that engine lists them, are empty: a working host lists itself at least.
+    Only a restart of that dockerd frees the port."""
+    problems = []
+    for h in hosts:
+        o = observed.get(h.key)
+        if h.swarm is None or o is None or not o.swarm.active:
+            continue
+        attached = {e.network_id: c.name for c in o.owned_containers(lab)
+                    if c.state == "running" for e in c.endpoints}
+        for n in o.owned_networks(lab):
+            if n.peers is None or n.peers or n.id not in attached:
+                continue
+            problems.append(
+                f"host {h.key}: its engine runs no swarm gossip: overlay network {n.name} "
+                f"lists no peers there although {attached[n.id]} is attached to it, so "
+                "nothing on it reaches or resolves the other hosts. Docker 20.10 leaves "
+                "this when a swarm the host was in before was left and its gossip did not "
+                "stop (the host's dockerd log says 'Could not close DB: timeout waiting for "
+                "leave broadcast', then 'error in agentInit ... 7946: bind: address already "
+                "in use'); restart dockerd on that host, then run `dnetlab up` again")
+            break  # one line per host: the fix is the same
+    return problems

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dnetlab import labels
 from dnetlab.model import Host
-from dnetlab.reconcile.observed import HostObserved, SwarmInfo
+from dnetlab.reconcile.observed import (
+    HostObserved,
+    LiveContainer,
+    LiveEndpoint,
+    LiveNetwork,
+    SwarmInfo,
+)
 from dnetlab.reconcile.plan import swarm_ops, teardown
-from dnetlab.reconcile.swarm import advertise_addr, conflicts, leader
+from dnetlab.reconcile.swarm import advertise_addr, conflicts, gossip_problems, leader
 
 HOSTS = (
     Host("m", "ssh://root@10.99.0.1", "manager"),
@@ -90,3 +98,33 @@ def test_an_engine_without_the_overlay_driver_is_refused() -> None:
         "host w1: its engine offers no overlay driver (it has bridge, host, null); overlays "
         "need VXLAN in the host's kernel"]
 
+
+
+def _on_overlay(o: HostObserved, peers: tuple[str, ...] | None, state: str = "running",
+                ) -> HostObserved:
+    lab = ((labels.SCENARIO, "lab"),)
+    net = LiveNetwork("ovl-id", "lab-ovl", "overlay", "swarm", lab, ("10.203.0.0/24",), peers)
+    ep = LiveEndpoint("ovl-id", "lab-ovl", "10.203.0.11", None, "10.203.0.11", None, None, ())
+    ct = LiveContainer("c-id", "lab-b1", "busybox", state, lab, "lab-ovl", (ep,))
+    return replace(o, containers=(ct,), networks=(net,))
+
+
+def test_a_host_whose_swarm_gossip_never_started_is_named() -> None:
+    """Docker 20.10: the overlay shows and the container is attached, but the engine lists
+    no gossip peers for it, not even itself (an old swarm's gossip holds port 7946)."""
+    o = ours_up()
+    o["w1"] = _on_overlay(o["w1"], ())
+    o["w2"] = _on_overlay(o["w2"], ("10.99.0.3", "10.99.0.1"))
+    problems = gossip_problems("lab", HOSTS, o)
+    assert len(problems) == 1
+    assert problems[0].startswith("host w1: its engine runs no swarm gossip: overlay network "
+                                  "lab-ovl lists no peers there although lab-b1 is attached")
+    assert "restart dockerd on that host" in problems[0]
+
+
+def test_no_gossip_problem_without_a_running_container_or_peers_read() -> None:
+    o = ours_up()
+    o["w1"] = _on_overlay(o["w1"], (), state="exited")  # nothing attached that runs
+    o["w2"] = _on_overlay(o["w2"], None)  # not read (a host in no swarm, say)
+    assert gossip_problems("lab", HOSTS, o) == []
+    assert gossip_problems("other-lab", HOSTS, {**o, "w1": _on_overlay(o["w1"], ())}) == []
