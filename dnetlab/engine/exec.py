@@ -1,6 +1,11 @@
 """How a command runs on a host: in a lab container (an API exec, or over SSH an exec that
 keeps to the pooled channel, or many execs in one SSH command with `hostexec`), or in a
-short-lived helper container that shares a network namespace."""
+short-lived helper container that shares a network namespace.
+
+A script (`sh -c SCRIPT`) larger than `hostexec.ARGV_SCRIPT_MAX` would fail with E2BIG as
+an argument, so it takes another way in: on the exec's stdin (`sh -s`) locally, as a file
+put into the container over SSH and in a helper, as a here-document over `hostexec`.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from dnetlab.engine.errors import EngineError, translated
 from dnetlab.engine.ssh import run_command
 
 _EXEC_POLL_S = 0.05
+_HELPER_SCRIPT = ".dnetlab-script"  # a big script's file in a helper container's root
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class ExecResult:
 def exec_in(conn: Connection, container: str, argv: list[str], user: str) -> ExecResult:
     if conn.url.startswith("ssh://") and argv[:2] == ["sh", "-c"]:
         return _exec_via_file(conn, container, argv[2], user)
+    if argv[:2] == ["sh", "-c"] and len(argv) == 3 and hostexec.too_big_for_argv(argv[2]):
+        return _exec_via_stdin(conn, container, argv[2], user)
     with translated(f"host {conn.host.key}: exec in {container}"):
         ex = conn.api.exec_create(container, argv, stdout=True, stderr=True, user=user)
         out = conn.api.exec_start(ex["Id"], demux=False)
@@ -44,12 +52,21 @@ def _exec_via_file(conn: Connection, container: str, script: str, user: str) -> 
     """
     import uuid
 
-    path = f"/tmp/.dnetlab-exec-{uuid.uuid4().hex[:12]}"
+    run_id = uuid.uuid4().hex[:12]
+    path = f"/tmp/.dnetlab-exec-{run_id}"
     # the output of the previous batch was read already: removing it here saves an
     # exec (one batch runs in a container at a time)
     wrapped = f"rm -f /tmp/.dnetlab-exec-*; ( {script}\n) >{path} 2>&1"
     api = conn.api
     with translated(f"host {conn.host.key}: exec in {container}"):
+        if hostexec.too_big_for_argv(script):
+            # too big for an argument: the script goes in first as a file, by a plain
+            # request on the pooled channel (an attached stdin would cost a new channel)
+            name = f".dnetlab-script-{run_id}"
+            script_path = f"/tmp/{name}"
+            api.put_archive(container, "/tmp", file_archive(name, script))
+            wrapped = (f"rm -f /tmp/.dnetlab-exec-*; ( . {script_path}\n) >{path} 2>&1; "
+                       f"c=$?; rm -f {script_path}; exit $c")
         ex = api.exec_create(container, ["sh", "-c", wrapped], stdout=False, stderr=False,
                              user=user)
         api.exec_start(ex["Id"], detach=True)
@@ -65,6 +82,56 @@ def _exec_via_file(conn: Connection, container: str, script: str, user: str) -> 
         output = read_archive(chunks)
     code = info.get("ExitCode")
     return ExecResult(int(code) if code is not None else -1, output)
+
+
+def _exec_via_stdin(conn: Connection, container: str, script: str, user: str) -> ExecResult:
+    """`sh -s` with the script on its stdin: an attached exec, as `docker exec -i` makes.
+
+    The script goes in from a thread of its own while this one reads the output, so that
+    neither side can stall the other whatever the script prints before its end; the
+    write side is then closed, which the engine passes on as the end of stdin.
+    """
+    import socket
+    import threading
+
+    from docker.utils.socket import frames_iter
+
+    api = conn.api
+    data = script.encode(errors="replace")
+    with translated(f"host {conn.host.key}: exec in {container}"):
+        ex = api.exec_create(container, ["sh", "-s"], stdin=True, stdout=True, stderr=True,
+                             user=user)
+        sock = api.exec_start(ex["Id"], socket=True)
+        raw = getattr(sock, "_sock", sock)  # the socket under the SDK's SocketIO
+
+        def feed() -> None:
+            with suppress(OSError):  # the shell ended early: its output says why
+                raw.sendall(data)
+                raw.shutdown(socket.SHUT_WR)
+
+        writer = threading.Thread(target=feed, name="dnetlab-exec-stdin", daemon=True)
+        writer.start()
+        try:
+            out = b"".join(chunk for _stream, chunk in frames_iter(sock, tty=False))
+        finally:
+            writer.join(timeout=conn.timeout)
+            sock.close()
+        code = api.exec_inspect(ex["Id"]).get("ExitCode")
+    return ExecResult(int(code) if code is not None else -1, out.decode(errors="replace"))
+
+
+def file_archive(name: str, text: str) -> bytes:
+    """A tar stream holding one file, as `PUT /containers/ID/archive` takes it."""
+    import io
+    import tarfile
+
+    data = text.encode(errors="replace")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
 
 
 def read_archive(chunks: Iterable[bytes]) -> str:
@@ -116,11 +183,17 @@ def run_helper(conn: Connection, image: str, argv: list[str], network_mode: str,
     container's, or the host's); it is removed whatever happens."""
     api = conn.api
     cid = None
+    script = argv[2] if argv[:2] == ["sh", "-c"] and len(argv) == 3 else None
+    big = script is not None and hostexec.too_big_for_argv(script)
     with translated(f"host {conn.host.key}: helper container from {image}"):
         try:
             cid = api.create_container(
-                image, command=argv, labels=helper_labels, detach=True,
+                image, command=["sh", f"/{_HELPER_SCRIPT}"] if big else argv,
+                labels=helper_labels, detach=True,
                 host_config=api.create_host_config(network_mode=network_mode))["Id"]
+            if big and script is not None:
+                # too big for the command line: a file in the helper, put before it starts
+                api.put_archive(cid, "/", file_archive(_HELPER_SCRIPT, script))
             api.start(cid)
             code = api.wait(cid, timeout=timeout).get("StatusCode", -1)
             out = api.logs(cid, stdout=True, stderr=True)

@@ -29,6 +29,16 @@ class JobResult:
     output: str  # the script's stdout and stderr; docker's own message when not started
 
 
+# The largest script that goes in an argument (`sh -c SCRIPT`): Linux refuses one argument
+# over MAX_ARG_STRLEN (128 KiB) with E2BIG, so a larger one goes on stdin or in a file. A
+# small one stays in argv, the path of every ordinary batch, as fast as it was.
+ARGV_SCRIPT_MAX = 64 * 1024
+
+
+def too_big_for_argv(script: str) -> bool:
+    return len(script.encode(errors="replace")) > ARGV_SCRIPT_MAX
+
+
 def new_mark() -> str:
     return "@@dnl-x-" + secrets.token_hex(6)
 
@@ -36,7 +46,8 @@ def new_mark() -> str:
 def host_script(jobs: Sequence[Job], mark: str, parallel: int) -> str:
     """A POSIX sh script for the host: every job as `docker exec`, at most `parallel` at a
     time, then for each job one header line `MARK INDEX RC OUT_BYTES ERR_BYTES` followed by
-    exactly that many bytes of its stdout and of docker's stderr."""
+    exactly that many bytes of its stdout and of docker's stderr. A job's script goes in
+    as `sh -c SCRIPT`, or past `ARGV_SCRIPT_MAX` on the shell's stdin."""
     parallel = max(1, parallel)
     lines = [
         'd=$(mktemp -d /tmp/dnetlab-x.XXXXXX) || exit 97',
@@ -45,8 +56,17 @@ def host_script(jobs: Sequence[Job], mark: str, parallel: int) -> str:
     for i, job in enumerate(jobs):
         # the shell's first output proves docker started it: anything before is docker's
         inner = f"echo {mark}; ( {job.script}\n) 2>&1"
-        lines.append(f'( docker exec {shlex.quote(job.container)} sh -c {shlex.quote(inner)} '
-                     f'>"$d/{i}" 2>"$d/{i}.e" </dev/null; echo $? >"$d/{i}.rc" ) &')
+        container = shlex.quote(job.container)
+        if too_big_for_argv(inner):
+            # a file on the host (a here-document of this script, which itself comes on
+            # stdin), fed to the container's shell on its stdin: no argument to outgrow
+            end = f"{mark}-{i}"  # random: no line of a batch can be it
+            lines += [f"cat >\"$d/{i}.sh\" <<'{end}'", inner, end]
+            lines.append(f'( docker exec -i {container} sh -s <"$d/{i}.sh" '
+                         f'>"$d/{i}" 2>"$d/{i}.e"; echo $? >"$d/{i}.rc" ) &')
+        else:
+            lines.append(f'( docker exec {container} sh -c {shlex.quote(inner)} '
+                         f'>"$d/{i}" 2>"$d/{i}.e" </dev/null; echo $? >"$d/{i}.rc" ) &')
         if (i + 1) % parallel == 0:
             lines.append("wait")
     lines += [

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from dnetlab.errors import Severity
+from dnetlab.load.patterns import problem
 from dnetlab.load.yamlload import Path
 
 
@@ -31,6 +32,12 @@ class Findings:
     def warning(self, path: Path, message: str, hint: str | None = None, *,
                 at_key: bool = False) -> None:
         self.items.append(Finding(path, message, hint, "warning", at_key))
+
+    def pattern(self, path: Path, pattern: str) -> None:
+        """A regular expression at `path` must compile (see `patterns`)."""
+        found = problem(pattern)
+        if found is not None:
+            self.error(path, *found)
 
 
 

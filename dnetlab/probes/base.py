@@ -23,6 +23,11 @@ class FieldErrors(Protocol):
 
     def error(self, path: Path, message: str, hint: str | None = None) -> None: ...
 
+    def pattern(self, path: Path, pattern: str) -> None:
+        """A regular expression, to be compiled with `probes.pattern`'s engine; one that
+        does not compile is an error at `path`. The loader does it, because a costly
+        pattern is compiled in a child process with limits (load/patterns.py)."""
+
 
 class References(Protocol):
     """The cross-object checks a probe type asks of the loader (load's semantic `Checker`):
@@ -121,6 +126,9 @@ class Verdict:
     passed: bool
     expected: str  # in words: "reachable, at most 0% loss"
     actual: str  # in words: "3 of 3 replies, 0% loss"
+    # the output could not be judged (a pattern that took too long on it): the probe is
+    # an error, not a failure, and is not tried again
+    error: bool = False
 
 
 # ---- a probe type ----------------------------------------------------------------------------

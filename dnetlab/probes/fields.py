@@ -6,7 +6,6 @@ too (load imports this package; the reverse would be a cycle).
 
 from __future__ import annotations
 
-import re
 import shlex
 
 from dnetlab.probes.base import FieldErrors, Path
@@ -26,12 +25,9 @@ def argv(value: str | list[str] | None, path: Path, out: FieldErrors) -> tuple[s
 
 
 def check_regex(pattern: str | None, path: Path, out: FieldErrors) -> None:
-    if pattern is None:
-        return
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        out.error(path, f"invalid regular expression: {exc}")
+    """A field that holds a regular expression: it must compile (`FieldErrors.pattern`)."""
+    if pattern is not None:
+        out.pattern(path, pattern)
 
 
 def strings(v: str | list[str] | None) -> tuple[str, ...]:

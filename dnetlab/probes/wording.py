@@ -8,10 +8,10 @@ that failed; a passed one shows them all.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from dnetlab.probes import pattern
 from dnetlab.probes.base import Verdict
 
 
@@ -22,15 +22,16 @@ class Part:
     expected: str
     actual: str
     ok: bool
+    error: bool = False  # could not be judged (a pattern that took too long): not ok
 
 
 def combine(parts: Sequence[Part], expected_if_none: str, actual_if_none: str) -> Verdict:
     if not parts:
         return Verdict(True, expected_if_none, actual_if_none)
-    failed = [p for p in parts if not p.ok]
+    failed = [p for p in parts if not p.ok or p.error]
     shown = failed or list(parts)
     return Verdict(not failed, "; ".join(p.expected for p in shown),
-                   "; ".join(p.actual for p in shown))
+                   "; ".join(p.actual for p in shown), error=any(p.error for p in parts))
 
 
 def pct(value: float) -> str:
@@ -56,10 +57,14 @@ def text_parts(text: str, contains: Sequence[str], matches: str | None,
                   f"{what} {'contains' if t in text else 'lacks'} {quoted(t)}", t in text)
              for t in contains]
     if matches is not None:
-        m = re.search(matches, text, re.MULTILINE)
-        parts.append(Part(f"{what} matches /{matches}/",
-                          f"{what} matches: {quoted(m.group(0))}" if m
-                          else f"no match for /{matches}/", m is not None))
+        # bounded in time: a pattern that backtracks without end makes an error, not a hang
+        m = pattern.search(matches, text, "output" if what == "output" else f"the {what}")
+        if m.problem is not None:
+            parts.append(Part(f"{what} matches /{matches}/", m.problem, False, error=True))
+        else:
+            parts.append(Part(f"{what} matches /{matches}/",
+                              f"{what} matches: {quoted(m.found)}" if m.found is not None
+                              else f"no match for /{matches}/", m.found is not None))
     parts += [Part(f"{what} without {quoted(t)}",
                    f"{what} has {quoted(t)}" if t in text else f"{what} without {quoted(t)}",
                    t not in text) for t in absent]

@@ -242,7 +242,9 @@ class Verifier:
                                item.attempts)
         verdict = check(r, code, output)
         status: Status
-        if verdict.passed:
+        if verdict.error:
+            status = "error"  # its output could not be judged: another try would not help
+        elif verdict.passed:
             status = "passed"
         elif time.monotonic() - start < r.probe.within:
             return None  # try again next round

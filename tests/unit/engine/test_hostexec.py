@@ -13,16 +13,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dnetlab.engine.hostexec import FramingError, Job, JobResult, host_script, new_mark, parse
+from dnetlab.engine.hostexec import (
+    ARGV_SCRIPT_MAX,
+    FramingError,
+    Job,
+    JobResult,
+    host_script,
+    new_mark,
+    parse,
+)
 
-# `docker exec CONTAINER sh -c SCRIPT` run here; a container named "gone" does not exist
+# `docker exec [-i] CONTAINER sh -c SCRIPT|-s` run here; a container named "gone" does not
+# exist. Its own exec of `sh -c SCRIPT` has the kernel's argument limit, as docker's has.
 FAKE_DOCKER = """#!/bin/sh
 [ "$1" = exec ] || exit 99
-if [ "$2" = gone ]; then
+shift
+[ "$1" = -i ] && shift
+if [ "$1" = gone ]; then
   echo "Error response from daemon: No such container: gone" >&2
   exit 1
 fi
-shift 2
+shift
 exec "$@"
 """
 
@@ -73,6 +84,26 @@ def test_quotes_markers_and_binary_survive(on_host: Runner) -> None:
     got = run([Job("c", tricky), Job("c", fake_frame)])
     assert got[0].output == "it's\n\"q\"\n$HOME\n`x`\na\0b\ufffd"
     assert got[1].output == "@@dnl-x-000000000000 0 0 3 0\n@@dnl-x-000000000000\n"
+
+
+def test_a_script_over_the_argument_limit_goes_on_stdin(on_host: Runner) -> None:
+    # 300 KiB: as one argument (`sh -c SCRIPT`) the kernel refuses it (E2BIG, over 128 KiB)
+    big = "".join(f": {'x' * 1000} {i}\n" for i in range(300)) + "echo big-done; exit 4"
+    with pytest.raises(OSError, match="Argument list too long"):
+        subprocess.run(["sh", "-c", big], check=False)
+    jobs = [Job("c1", "echo small; exit 2"), Job("c2", big), Job("c3", "read x; echo [$x]"),
+            Job("gone", big)]
+    script = host_script(jobs, "@@dnl-x-000000000000", 4)
+    assert script.count("docker exec -i ") == 2  # only the big ones take stdin
+    got = on_host(jobs)
+    assert got[0] == JobResult(True, 2, "small\n")
+    assert got[1] == JobResult(True, 4, "big-done\n")
+    assert got[2] == JobResult(True, 0, "[]\n")  # a small job's stdin is still empty
+    assert got[3].started is False and "No such container: gone" in got[3].output
+
+
+def test_the_stdin_threshold_is_well_under_the_kernel_limit() -> None:
+    assert ARGV_SCRIPT_MAX <= 128 * 1024 // 2
 
 
 @settings(max_examples=60, deadline=None)
