@@ -55,7 +55,7 @@ test: venv engine wheel
 DEMO ?= scenarios/static-ip.yaml
 demo: wheel engine
 	$(DNETLAB) validate scenarios/*.yaml
-	@$(DNETLAB) down $(DEMO) >/dev/null 2>&1 || true
+	@$(DNETLAB) down --yes $(DEMO) >/dev/null 2>&1 </dev/null || true
 	$(DNETLAB) up $(DEMO)
 	$(DNETLAB) verify
 	$(DNETLAB) status

@@ -311,9 +311,16 @@ def up(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...], worke
 @click.option("--graceful", is_flag=True, help="Stop containers with their stop timeout "
               "instead of killing them.")
 @click.option("--volumes", is_flag=True, help="Also remove the lab's volumes.")
+@click.option("--yes", is_flag=True, help="With no record of the lab here: remove every "
+              "object labelled with its name without asking.")
 def down(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
-         vars_files: tuple[str, ...], workers: int | None, graceful: bool, volumes: bool) -> None:
-    """Remove what the lab owns on every host (FILE, or the lab recorded here)."""
+         vars_files: tuple[str, ...], workers: int | None, graceful: bool, volumes: bool,
+         yes: bool) -> None:
+    """Remove what the lab owns on every host (FILE, or the lab recorded here).
+
+    Only this directory's copy of the lab (the instance in its record) is removed. With no
+    record of the lab here (FILE, or -n NAME on the local engine), every object labelled
+    with its name is listed, whichever copy it is, and removed once confirmed (--yes)."""
     from dnetlab.lab import records
     from dnetlab.lab.down import down as lab_down
     from dnetlab.lab.down import hosts_for
@@ -323,19 +330,52 @@ def down(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
     if file:
         sc = _load_file(file, var_items, vars_files).scenario
         name = sc.name
+    elif lab_name and records.check_name(lab_name) not in records.names():
+        name, sc = lab_name, None  # no record, no file: the local engine, after asking
     else:
         name = records.pick(lab_name).name
         sc = None
     with _interruptible() as stop:
         result = lab_down(name, hosts_for(name, sc), reporter_for(),
                           workers=workers or DEFAULT_WORKERS, graceful=graceful,
-                          volumes=volumes, stop=stop)
+                          volumes=volumes, stop=stop, confirm=_confirm_down(name, yes))
+    if result.declined:
+        click.echo(f"lab {name}: nothing was removed", err=True)
+        raise SystemExit(ExitCode.FAILED)
     _report_apply(result.applied, "down", name)
     if result.plan.empty:
         click.echo(f"lab {name} is down: nothing of it was found")
     else:
         click.echo(f"lab {name} is down: {len(result.plan.ops)} object(s) removed in "
                    f"{result.seconds:.2f} s")
+
+
+def _confirm_down(name: str, yes: bool) -> Callable[[Any], bool]:
+    """Asked by `down` of a lab that has no record here, shown its plan: the objects carry
+    the lab's name, but any copy of it may have made them (another working directory,
+    another user). A terminal is asked; elsewhere only --yes says yes."""
+
+    def confirm(plan: Any) -> bool:
+        lines = [op.describe() for op in plan.ops]
+        click.echo("\n  ".join([
+            f"no record of lab {name} here: these objects carry its name, but another copy "
+            "of the lab (another working directory or user) may own them:", *lines]), err=True)
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            from dnetlab.errors import UsageError
+
+            raise UsageError("not removing them without a confirmation: run `dnetlab down` "
+                             "where the lab was brought up, or run this again with --yes")
+        # Ctrl-C at the prompt ends the command, rather than asking running steps to stop
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            return click.confirm(f"remove these {len(lines)} object(s)?", default=False,
+                                 err=True)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    return confirm
 
 
 @cli.command()

@@ -38,3 +38,21 @@ def print_status(st: LabStatus) -> None:
             console.print(nets)
     verdict = "up to date" if st.up_to_date else f"{len(st.plan.ops)} pending change(s)"
     console.print(f"lab {st.scenario}: {verdict}")
+    note = instance_note(st)
+    if note:
+        console.print(note)
+
+
+def instance_note(st: LabStatus) -> str:
+    """Whose objects the tables show, when that is not simply this directory's lab."""
+    from dnetlab.labels import describe_instance
+
+    if st.owner.instance is None:
+        seen = ", ".join(describe_instance(i) for i in st.instances) or "none found"
+        return (f"no record of lab {st.scenario} here: showing its objects of any instance "
+                f"(a copy brought up elsewhere, or by another user); instances: {seen}")
+    others = [describe_instance(i) for i in st.instances if i != st.owner.instance]
+    if others:
+        return (f"also on these hosts, not shown: other copies of lab {st.scenario} "
+                f"({', '.join(others)})")
+    return ""

@@ -95,11 +95,9 @@ def run_op(engines: Mapping[str, Engine], op: Op, options: ApplyOptions) -> None
 
 
 def _swarm_op(engines: Mapping[str, Engine], op: Op) -> None:
-    from dnetlab import labels
-
     engine = engines[op.host]
     if op.action == "init-swarm":
-        engine.swarm_init(op.advertise, {labels.SWARM: op.key or ""})
+        engine.swarm_init(op.advertise, dict(op.swarm_labels))
     elif op.action == "join-swarm" and op.leader is not None:
         lead = engines[op.leader]
         info = lead.swarm_info()

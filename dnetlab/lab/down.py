@@ -1,17 +1,20 @@
-"""`down`: remove everything labelled as the lab's on every host it may live on."""
+"""`down`: remove everything of this directory's instance of the lab on every host it may
+live on; with no record of the lab here, every object labelled with its name, once the
+caller confirms the list."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dnetlab.lab import records
+from dnetlab.lab import instance, records
 from dnetlab.lab.apply import ApplyOptions, ApplyResult, apply
 from dnetlab.lab.progress import PlainReporter, Reporter
 from dnetlab.lab.session import DEFAULT_WORKERS, Session, uses_swarm
+from dnetlab.labels import Owner
 from dnetlab.model import Host, Scenario
 from dnetlab.reconcile.plan import Plan, teardown
 
@@ -21,28 +24,40 @@ class DownResult:
     plan: Plan
     applied: ApplyResult | None
     seconds: float
+    owner: Owner  # whose objects: the record's instance, or any (no record here)
+    declined: bool = False  # no record here, and the removal was not confirmed: nothing done
 
 
 def down(name: str, hosts: Iterable[Host], reporter: Reporter | None = None, *,
          workers: int = DEFAULT_WORKERS, graceful: bool = False, volumes: bool = False,
-         stop: threading.Event | None = None, record_root: Path | None = None) -> DownResult:
-    """Remove everything labelled as this lab's on every host; nothing else."""
+         stop: threading.Event | None = None, record_root: Path | None = None,
+         confirm: Callable[[Plan], bool] | None = None) -> DownResult:
+    """Remove everything of the recorded instance of this lab on every host; nothing else.
+
+    With no record of the lab here, which copy is whose is unknown: the plan holds every
+    object labelled with the lab's name (any instance), and it runs only when `confirm`
+    (shown that plan) says yes; without `confirm`, nothing is removed."""
     started = time.monotonic()
     reporter = reporter or PlainReporter(quiet=True)
     hosts = tuple(hosts)
     with records.locked(name, record_root, stop=stop):
+        owner = instance.owner_here(name, record_root)  # under the lock: `up` may write it
         session = Session.open(hosts)
         try:
             observed = session.observe(swarm=uses_swarm(hosts))
-            plan = teardown(name, observed.values(), volumes=volumes, hosts=hosts)
+            plan = teardown(owner, observed.values(), volumes=volumes, hosts=hosts)
+            if owner.any_instance and not plan.empty and (confirm is None or not confirm(plan)):
+                return DownResult(plan, None, time.monotonic() - started, owner, declined=True)
             result = None
             if not plan.empty:
                 result = apply(plan, session.engines, reporter,
                                options=ApplyOptions(workers, graceful=graceful, volumes=volumes),
                                stop=stop, title=f"taking down lab {name}")
             if result is None or result.ok:
+                if owner.instance:  # what --volumes did not remove is still this instance's
+                    records.keep_instance(name, owner.instance, record_root)
                 records.forget(name, record_root)
-            return DownResult(plan, result, time.monotonic() - started)
+            return DownResult(plan, result, time.monotonic() - started, owner)
         finally:
             session.close()
 

@@ -12,6 +12,7 @@ from dnetlab.engine.errors import EngineError
 from dnetlab.errors import DnetlabError, EnvironmentFailure
 from dnetlab.lab.progress import Reporter
 from dnetlab.lab.session import Session
+from dnetlab.labels import Owner
 from dnetlab.model import Host, Scenario
 from dnetlab.reconcile import swarm
 from dnetlab.reconcile.conflicts import conflicts, missing_images
@@ -19,12 +20,12 @@ from dnetlab.reconcile.desired import HostDesired
 from dnetlab.reconcile.observed import HostObserved
 
 
-def preflight(sc: Scenario, session: Session, desired: Mapping[str, HostDesired],
+def preflight(sc: Scenario, owner: Owner, session: Session, desired: Mapping[str, HostDesired],
               observed: dict[str, HostObserved], reporter: Reporter,
               pull: bool = True) -> None:
-    problems = conflicts(sc.name, desired, observed)
-    problems += swarm.conflicts(sc.name, sc.hosts, observed)
-    problems += swarm.gossip_problems(sc.name, sc.hosts, observed)
+    problems = conflicts(owner, desired, observed)
+    problems += swarm.conflicts(owner, sc.hosts, observed)
+    problems += swarm.gossip_problems(owner, sc.hosts, observed)
     if any(n.driver == "ipvlan" for n in sc.networks):
         problems += _ipvlan_support(sc, session)
     if problems:

@@ -33,6 +33,9 @@ RECORD_DIR = ".dnetlab"
 # A lab's name is the only part of a record's path that varies: the spec's pattern keeps
 # it a plain file name (no "/", no "..", nothing hidden).
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
+# A lab's instance (spec 10.5) goes into labels and messages: short lowercase hex, or ""
+# for a record written before instances existed
+_INSTANCE = re.compile(r"[0-9a-f]{0,32}")
 _MAX_BYTES = 16 * 1024 * 1024  # a record holds the rendered text (at most 4 MiB) and vars
 
 
@@ -58,6 +61,9 @@ class Record:
     # the MAC of (version, rendered) under the user's key: set when this user's dnetlab
     # validated the text; a record from anywhere else is validated again in full
     validated: str = ""
+    # which copy of the lab this directory's is (spec 10.5): every object it makes carries
+    # it; "" in a record of an older dnetlab, whose objects carry no instance label
+    instance: str = ""
 
 
 def _seal_text(version: str, rendered: str) -> str:
@@ -185,7 +191,14 @@ def load(name: str, root: Path | None = None) -> Record:
         updated_at=float(_field(data, "updated_at", (int, float), path, 0)),
         dnetlab_version=_field(data, "dnetlab_version", str, path, ""),
         validated=_field(data, "validated", str, path, ""),
+        instance=_instance(_field(data, "instance", str, path, ""), path),
     )
+
+
+def _instance(value: str, path: Path) -> str:
+    if not _INSTANCE.fullmatch(value):
+        raise _damaged(path, f"'instance' {value[:40]!r} is not a short hexadecimal id")
+    return value
 
 
 def names(root: Path | None = None) -> list[str]:
@@ -227,6 +240,27 @@ def forget(name: str, root: Path | None = None) -> None:
     for suffix in (".json", ".lock"):
         # unlink removes a link itself, never what it points at
         (_dir(root) / f"{check_name(name)}{suffix}").unlink(missing_ok=True)
+
+
+def keep_instance(name: str, instance: str, root: Path | None = None) -> None:
+    """Remember this directory's instance of the lab once its record is gone (`down`
+    keeps volumes unless told otherwise: the next `up` here must own them again)."""
+    if instance:
+        write_private(_dir(root, create=True) / f"{check_name(name)}.instance",
+                      instance + "\n")
+
+
+def kept_instance(name: str, root: Path | None = None) -> str:
+    """The instance `keep_instance` remembered here, or ""."""
+    path = _dir(root) / f"{check_name(name)}.instance"
+    try:
+        value = _read(path).strip()
+    except FileNotFoundError:
+        return ""
+    if not value or not _INSTANCE.fullmatch(value):
+        raise UsageError(f"{path} is damaged (not a short hexadecimal id); remove it (rm "
+                         f"{path}): the next `dnetlab up` here makes a new instance")
+    return value
 
 
 def _holder(fh: IO[str]) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dnetlab import labels
+from dnetlab.lab import instance
 from dnetlab.lab.session import Session, uses_swarm
+from dnetlab.labels import Owner
 from dnetlab.model import Scenario
 from dnetlab.reconcile.desired import desired_state
 from dnetlab.reconcile.plan import Plan, reconcile
@@ -48,6 +51,8 @@ class LabStatus:
     containers: tuple[ContainerStatus, ...]
     networks: tuple[NetworkStatus, ...]
     plan: Plan
+    owner: Owner  # the recorded instance, or any instance (no record of the lab here)
+    instances: tuple[str, ...] = ()  # the instances of the lab found on its hosts
 
     @property
     def up_to_date(self) -> bool:
@@ -56,6 +61,8 @@ class LabStatus:
     def as_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario,
+            "instance": self.owner.instance,  # null: no record here, any instance shown
+            "instances": list(self.instances),
             "up_to_date": self.up_to_date,
             "containers": [
                 {"key": c.key, "name": c.name, "host": c.host, "state": c.state,
@@ -71,14 +78,18 @@ class LabStatus:
         }
 
 
-def status(sc: Scenario) -> LabStatus:
+def status(sc: Scenario, owner: Owner | None = None,
+           record_root: Path | None = None) -> LabStatus:
+    """The lab as it lives. `owner` defaults to the instance recorded here, else any
+    instance of the lab's name (a lab brought up elsewhere, shown as such)."""
+    owner = owner or instance.owner_here(sc.name, record_root)
     session = Session.open(sc.hosts)
     try:
-        desired = desired_state(sc)
+        desired = desired_state(sc, owner.instance or "")
         observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
     finally:
         session.close()
-    plan = reconcile(sc.name, desired, observed, sc.hosts)
+    plan = reconcile(owner, desired, observed, sc.hosts)
     causes: dict[tuple[str, str], list[str]] = {}
     for op in plan.ops:
         if op.action != "pull-image":
@@ -87,7 +98,7 @@ def status(sc: Scenario) -> LabStatus:
     networks = []
     for host, d in desired.items():
         o = observed[host]
-        owned = {c.label(labels.KEY): c for c in o.owned_containers(sc.name)}
+        owned = {c.label(labels.KEY): c for c in o.owned_containers(owner)}
         for spec in d.containers:
             live = owned.get(spec.key)
             containers.append(ContainerStatus(
@@ -96,11 +107,12 @@ def status(sc: Scenario) -> LabStatus:
                 tuple(EndpointStatus(e.network_name, e.ipv4, e.ipv6, e.mac)
                       for e in (live.endpoints if live else ())),
                 tuple(causes.get((host, spec.name), ()))))
-        owned_nets = {n.label(labels.KEY): n for n in o.owned_networks(sc.name)}
+        owned_nets = {n.label(labels.KEY): n for n in o.owned_networks(owner)}
         for ns in d.networks:
             net = owned_nets.get(ns.key)
             networks.append(NetworkStatus(
                 ns.key, ns.name, host, net.driver if net else ns.driver,
                 net.subnets if net else tuple(s for s, _, _ in ns.ipam),
                 "present" if net else "missing", tuple(causes.get((host, ns.name), ()))))
-    return LabStatus(sc.name, tuple(containers), tuple(networks), plan)
+    seen = sorted({i for o in observed.values() for i in o.instances(sc.name)})
+    return LabStatus(sc.name, tuple(containers), tuple(networks), plan, owner, tuple(seen))

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dnetlab.errors import DnetlabError
-from dnetlab.lab import records
+from dnetlab.lab import instance, records
 from dnetlab.lab.apply import ApplyOptions, ApplyResult, apply
 from dnetlab.lab.preflight import preflight
 from dnetlab.lab.progress import PlainReporter, Reporter
 from dnetlab.lab.session import DEFAULT_WORKERS, Session, uses_swarm
+from dnetlab.labels import Owner
 from dnetlab.load.pipeline import Loaded
 from dnetlab.reconcile import swarm
 from dnetlab.reconcile.conflicts import conflicts
@@ -29,23 +30,26 @@ class UpResult:
     seconds: float
 
 
-def plan_up(loaded: Loaded) -> tuple[Plan, list[str]]:
-    """What `up` would do, and the preflight problems it would stop on; changes nothing."""
+def plan_up(loaded: Loaded, record_root: Path | None = None) -> tuple[Plan, list[str]]:
+    """What `up` would do, and the preflight problems it would stop on; changes nothing.
+    It plans as the instance `up` would act as here (a new one matches nothing yet)."""
     sc = loaded.scenario
+    lab_instance = instance.for_up(sc.name, record_root)
+    owner = Owner(sc.name, lab_instance)
     session = Session.open(sc.hosts)
     try:
-        desired = desired_state(sc)
+        desired = desired_state(sc, lab_instance)
         observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
-        problems = conflicts(sc.name, desired, observed)
-        problems += swarm.conflicts(sc.name, sc.hosts, observed)
-        problems += swarm.gossip_problems(sc.name, sc.hosts, observed)
-        return reconcile(sc.name, desired, observed, sc.hosts), problems
+        problems = conflicts(owner, desired, observed)
+        problems += swarm.conflicts(owner, sc.hosts, observed)
+        problems += swarm.gossip_problems(owner, sc.hosts, observed)
+        return reconcile(owner, desired, observed, sc.hosts), problems
     finally:
         session.close()
 
 
 def _record(loaded: Loaded, state: str, variables: Mapping[str, str],
-            vars_files: tuple[str, ...]) -> records.Record:
+            vars_files: tuple[str, ...], lab_instance: str) -> records.Record:
     sc = loaded.scenario
     path = loaded.rendered.source.path
     # sealed: this user's dnetlab validated the text, so a later run may trust it
@@ -54,7 +58,7 @@ def _record(loaded: Loaded, state: str, variables: Mapping[str, str],
         rendered=loaded.rendered.text, variables=dict(variables), vars_files=vars_files,
         hosts=tuple(records.HostRecord(h.key, h.engine, h.swarm, h.advertise_addr)
                     for h in sc.hosts), state=state,
-        updated_at=time.time()))
+        updated_at=time.time(), instance=lab_instance))
 
 
 def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAULT_WORKERS,
@@ -65,15 +69,20 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
     reporter = reporter or PlainReporter(quiet=True)
     sc = loaded.scenario
     with records.locked(sc.name, record_root, stop=stop):
+        # read under the lock: a second `up` here waits, then acts as the same instance
+        lab_instance = instance.for_up(sc.name, record_root)
+        owner = Owner(sc.name, lab_instance)
         session = Session.open(sc.hosts)
         try:
-            desired = desired_state(sc)
+            desired = desired_state(sc, lab_instance)
             observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
-            preflight(sc, session, desired, observed, reporter)
-            plan = reconcile(sc.name, desired, observed, sc.hosts)
-            records.save(_record(loaded, "applying", variables or {}, vars_files), record_root)
+            preflight(sc, owner, session, desired, observed, reporter)
+            plan = reconcile(owner, desired, observed, sc.hosts)
+            records.save(_record(loaded, "applying", variables or {}, vars_files, lab_instance),
+                         record_root)
             if plan.empty:
-                records.save(_record(loaded, "up", variables or {}, vars_files), record_root)
+                records.save(_record(loaded, "up", variables or {}, vars_files, lab_instance),
+                             record_root)
                 return UpResult(plan, None, time.monotonic() - started)
             result = apply(plan, session.engines, reporter, options=ApplyOptions(workers),
                            stop=stop, title=f"bringing up lab {sc.name}")
@@ -81,10 +90,11 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
             # only the traffic fails: read the hosts again so that `up` never calls such
             # a lab up (the check is the one preflight makes before a later `up`)
             broken = (swarm.gossip_problems(
-                sc.name, sc.hosts, session.observe(desired, swarm=True))
+                owner, sc.hosts, session.observe(desired, swarm=True))
                 if result.ok and uses_swarm(sc.hosts) else [])
             state = "up" if result.ok and not broken else "partial"
-            records.save(_record(loaded, state, variables or {}, vars_files), record_root)
+            records.save(_record(loaded, state, variables or {}, vars_files, lab_instance),
+                         record_root)
             if broken:
                 raise DnetlabError("the lab was made, but overlays do not work on every "
                                    "host:\n  " + "\n  ".join(broken))

@@ -7,11 +7,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dnetlab import labels
 from dnetlab.errors import DnetlabError, UsageError
+from dnetlab.lab import instance
 from dnetlab.lab.session import DEFAULT_WORKERS, Session
+from dnetlab.labels import Owner
 from dnetlab.model import Scenario
 from dnetlab.reconcile.observed import HostObserved
 
@@ -25,8 +28,10 @@ class VerifyRun:
 def verify(sc: Scenario, *, workers: int = DEFAULT_WORKERS, stop: threading.Event | None = None,
            auto: bool = False, only: tuple[str, ...] = (),
            on_result: Callable[[Any], None] | None = None,
-           on_start: Callable[[int], None] | None = None) -> VerifyRun:
-    """Run the scenario's probes (and with `auto` the derived ones) in the live lab."""
+           on_start: Callable[[int], None] | None = None, owner: Owner | None = None,
+           record_root: Path | None = None) -> VerifyRun:
+    """Run the scenario's probes (and with `auto` the derived ones) in the live lab: the
+    instance recorded here (`owner`), else the one copy of the lab its hosts run."""
     from dnetlab.verify.auto import derived
     from dnetlab.verify.outcome import Report
     from dnetlab.verify.runner import Verifier, live_lab, resolve_all
@@ -43,13 +48,14 @@ def verify(sc: Scenario, *, workers: int = DEFAULT_WORKERS, stop: threading.Even
     session = Session.open(sc.hosts)
     try:
         observed = session.observe()
-        _remove_stale_helpers(sc, session, observed)
-        lab = live_lab(sc, observed)
+        owner = _one_instance(owner or instance.owner_here(sc.name, record_root), observed)
+        _remove_stale_helpers(owner, session, observed)
+        lab = live_lab(sc, observed, owner)
         resolved = resolve_all(sc, lab, probes)
         if on_start is not None:
             on_start(len(resolved))
         verifier = Verifier(sc, session.engines, lab, workers=workers, stop=stop,
-                            on_result=on_result)
+                            on_result=on_result, owner=owner)
         results = verifier.run(resolved)
     finally:
         session.close()
@@ -57,11 +63,28 @@ def verify(sc: Scenario, *, workers: int = DEFAULT_WORKERS, stop: threading.Even
                      verifier.execs)
 
 
-def _remove_stale_helpers(sc: Scenario, session: Session,
+def _one_instance(owner: Owner, observed: Mapping[str, HostObserved]) -> Owner:
+    """With no record here, the copy of the lab that its hosts run; probing two copies at
+    once would mix their containers."""
+    if not owner.any_instance:
+        return owner
+    seen = sorted({i for o in observed.values() for i in o.instances(owner.scenario)})
+    if len(seen) > 1:
+        raise UsageError(
+            f"no record of lab {owner.scenario} here, and its hosts run several copies of it "
+            f"({', '.join(labels.describe_instance(i) for i in seen)}): run `dnetlab verify` "
+            "in the working directory that brought up the one you mean")
+    return Owner(owner.scenario, seen[0]) if seen else owner
+
+
+def _remove_stale_helpers(owner: Owner, session: Session,
                           observed: Mapping[str, HostObserved]) -> None:
-    """Helpers of a run that was killed outright (kill -9) are cleared by the next one."""
+    """Helpers of a run that was killed outright (kill -9) are cleared by the next one of
+    the same instance (another copy's helpers may be in use by its own verify)."""
+    if owner.any_instance:
+        return
     for host, o in observed.items():
-        for c in o.owned_containers(sc.name):
+        for c in o.owned_containers(owner):
             if c.label(labels.KIND) == "helper":
                 with contextlib.suppress(DnetlabError):
                     session.engines[host].remove_container(c.id, c.name)

@@ -11,7 +11,7 @@ from ipaddress import ip_network
 
 from dnetlab import labels
 from dnetlab.reconcile.desired import HostDesired
-from dnetlab.reconcile.observed import HostObserved, LiveContainer, LiveNetwork
+from dnetlab.reconcile.observed import HostObserved, LiveContainer, LiveNetwork, LiveVolume
 
 
 def _owner(obj: LiveContainer | LiveNetwork) -> str:
@@ -21,33 +21,61 @@ def _owner(obj: LiveContainer | LiveNetwork) -> str:
     return "it carries no dnetlab labels"
 
 
-def conflicts(scenario: str, desired: Mapping[str, HostDesired],
+def _other_copy(owner: labels.Owner, obj: LiveContainer | LiveNetwork | LiveVolume) -> str:
+    """What to say of an object of this lab's name but another instance (spec 10.5)."""
+    theirs = labels.describe_instance(labels.instance_of(dict(obj.labels)))
+    return (f"another copy of lab {owner.scenario!r} ({theirs}), brought up from another "
+            "working directory or by another user; dnetlab never changes or removes another "
+            "instance's objects: take that copy down where it was brought up (`dnetlab down` "
+            "there), or give this copy another `name:`")
+
+
+def conflicts(owner: labels.Owner, desired: Mapping[str, HostDesired],
               observed: Mapping[str, HostObserved]) -> list[str]:
     problems: list[str] = []
     for host, d in desired.items():
         o = observed[host]
         for c in d.containers:
             live = o.container_named(c.name)
-            if live is not None and live.label(labels.SCENARIO) != scenario:
+            if live is None or owner.owns(dict(live.labels)):
+                continue
+            if owner.other_instance(dict(live.labels)):
+                problems.append(
+                    f"host {host}: container name {c.name!r} (for container {c.key!r}) is taken "
+                    f"by container {live.id[:12]} of {_other_copy(owner, live)}")
+            else:
                 problems.append(
                     f"host {host}: container name {c.name!r} (for container {c.key!r}) is taken "
                     f"by container {live.id[:12]}, and {_owner(live)}; dnetlab never adopts, "
                     f"changes or removes it: remove or rename it, or set `name:` on {c.key!r}")
         for n in d.networks:
             live_net = o.network_named(n.name)
-            if live_net is not None and live_net.label(labels.SCENARIO) != scenario:
+            if live_net is None or owner.owns(dict(live_net.labels)):
+                continue
+            if owner.other_instance(dict(live_net.labels)):
                 problems.append(
                     f"host {host}: network name {n.name!r} (for network {n.key!r}) is taken by "
-                    f"network {live_net.id[:12]}, and {_owner(live_net)}; remove or rename it, or "
-                    f"set `name:` on network {n.key!r}")
-        problems += _overlaps(scenario, host, d, o)
+                    f"network {live_net.id[:12]} of {_other_copy(owner, live_net)}")
+            else:
+                problems.append(
+                    f"host {host}: network name {n.name!r} (for network {n.key!r}) is taken by "
+                    f"network {live_net.id[:12]}, and {_owner(live_net)}; remove or rename it, "
+                    f"or set `name:` on network {n.key!r}")
+        for v in d.volumes:
+            # a volume of another lab keeps today's meaning (named volumes are shared by
+            # name); one of this lab's other copy would mix two copies' data
+            live_vol = next((x for x in o.volumes if x.name == v.name), None)
+            if live_vol is not None and owner.other_instance(dict(live_vol.labels)):
+                problems.append(
+                    f"host {host}: volume {v.name!r} is taken by {_other_copy(owner, live_vol)}")
+        problems += _overlaps(owner, host, d, o)
         problems += _macs(host, d, o)
     return problems
 
 
-def _overlaps(scenario: str, host: str, d: HostDesired, o: HostObserved) -> list[str]:
+def _overlaps(owner: labels.Owner, host: str, d: HostDesired, o: HostObserved) -> list[str]:
     problems = []
-    foreign = [n for n in o.networks if n.label(labels.SCENARIO) != scenario]
+    foreign = [n for n in o.networks if not owner.owns(dict(n.labels))]
     for spec in d.networks:
         for subnet, _, _ in spec.ipam:
             mine = ip_network(subnet)
@@ -63,8 +91,15 @@ def _overlaps(scenario: str, host: str, d: HostDesired, o: HostObserved) -> list
                         problems.append(
                             f"host {host}: subnet {subnet} of network {spec.key!r} overlaps "
                             f"{theirs} of network {other.name!r}, which this lab does not own "
-                            f"({_owner(other)}); choose another subnet")
+                            f"({_foreign(owner, other)}); choose another subnet")
     return problems
+
+
+def _foreign(owner: labels.Owner, obj: LiveNetwork) -> str:
+    if owner.other_instance(dict(obj.labels)):
+        theirs = labels.describe_instance(labels.instance_of(dict(obj.labels)))
+        return f"it belongs to another copy of this lab, {theirs}"
+    return _owner(obj)
 
 
 def _macs(host: str, d: HostDesired, o: HostObserved) -> list[str]:

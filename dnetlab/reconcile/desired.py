@@ -1,8 +1,9 @@
 """What each host should run: the scenario turned into per-host object specs.
 
-Pure: no engine is contacted. Each spec carries the labels it will be created with,
-including the hash of exactly the fields the user declared, so that values the daemon
-fills in (default env, generated MACs, dynamic addresses) never count as drift.
+Pure: no engine is contacted. Each spec carries the labels it will be created with (the
+lab's name and instance among them), including the hash of exactly the fields the user
+declared, so that values the daemon fills in (default env, generated MACs, dynamic
+addresses) never count as drift.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def _network_fields(n: Network) -> dict[str, Any]:
     return fields
 
 
-def network_spec(sc: Scenario, n: Network, host: str) -> NetworkSpec:
+def network_spec(sc: Scenario, n: Network, host: str, instance: str) -> NetworkSpec:
     fields = _network_fields(n)
     options = dict(n.options)
     if n.mtu is not None:
@@ -118,7 +119,7 @@ def network_spec(sc: Scenario, n: Network, host: str) -> NetworkSpec:
                      str(n.ip_range) if n.ip_range else None))
     if n.ipv6_subnet is not None:
         ipam.append((str(n.ipv6_subnet), str(n.ipv6_gateway) if n.ipv6_gateway else None, None))
-    own = labels.owned_labels(sc.name, n.key, "network", fields)
+    own = labels.owned_labels(labels.Owner(sc.name, instance), n.key, "network", fields)
     return NetworkSpec(
         key=n.key, name=n.name, host=host, driver=n.driver,
         labels=tuple({**dict(n.labels), **own}.items()),
@@ -180,14 +181,14 @@ def _container_fields(c: Container, mac: str | None,
     return fields
 
 
-def container_spec(sc: Scenario, c: Container) -> ContainerSpec:
+def container_spec(sc: Scenario, c: Container, instance: str) -> ContainerSpec:
     attachments = tuple(_attachment(sc, c, a) for a in c.attachments)
     # API 1.41 takes a MAC only at create time, for the network created on: put the
     # attachment that has one first.
     attachments = tuple(sorted(attachments, key=lambda a: a.mac is None))
     mac = attachments[0].mac if attachments else None
     fields = _container_fields(c, mac, attachments)
-    own = labels.owned_labels(sc.name, c.key, "container", fields)
+    own = labels.owned_labels(labels.Owner(sc.name, instance), c.key, "container", fields)
     binds = tuple(
         f"{v.source}:{v.target}:{'ro' if v.read_only else 'rw'}" if v.source else v.target
         for v in c.volumes
@@ -203,25 +204,30 @@ def container_spec(sc: Scenario, c: Container) -> ContainerSpec:
     )
 
 
-def _named_volumes(sc: Scenario, host: str) -> tuple[VolumeSpec, ...]:
+def _named_volumes(sc: Scenario, host: str, instance: str) -> tuple[VolumeSpec, ...]:
     names = sorted({v.source for c in sc.containers if c.host == host for v in c.volumes
                     if v.source and not v.source.startswith(("/", ".", "~"))})
+    own = tuple(labels.Owner(sc.name, instance).labels().items())
     return tuple(
-        VolumeSpec(n, host, ((labels.SCENARIO, sc.name), (labels.KEY, n),
-                             (labels.KIND, "volume"), (labels.VERSION, __version__)))
+        VolumeSpec(n, host, (*own, (labels.KEY, n), (labels.KIND, "volume"),
+                             (labels.VERSION, __version__)))
         for n in names
     )
 
 
-def desired_state(sc: Scenario) -> dict[str, HostDesired]:
+def desired_state(sc: Scenario, instance: str) -> dict[str, HostDesired]:
+    """Per host, what it should hold; every object labelled as `instance`'s of the lab
+    ("" labels none: a lab an older dnetlab brought up keeps its objects' labels)."""
     result: dict[str, HostDesired] = {}
     # An overlay is created once, on the swarm's first manager; other hosts attach to it
     # by name (it shows on a worker once a container there uses it).
     lead = next((h.key for h in sc.hosts if h.swarm == "manager"), None)
     for h in sc.hosts:
-        containers = tuple(container_spec(sc, c) for c in sc.containers if c.host == h.key)
-        networks = tuple(network_spec(sc, n, h.key) for n in sc.networks
+        containers = tuple(container_spec(sc, c, instance) for c in sc.containers
+                           if c.host == h.key)
+        networks = tuple(network_spec(sc, n, h.key, instance) for n in sc.networks
                          if (h.key == lead if n.driver == "overlay" else h.key in n.hosts))
         images = tuple(sorted({c.image for c in containers}))
-        result[h.key] = HostDesired(h.key, networks, containers, _named_volumes(sc, h.key), images)
+        result[h.key] = HostDesired(h.key, networks, containers,
+                                    _named_volumes(sc, h.key, instance), images)
     return result

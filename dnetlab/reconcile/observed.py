@@ -93,11 +93,21 @@ class HostObserved:
     images: frozenset[str] = field(default_factory=frozenset)  # wanted images present
     swarm: SwarmInfo = field(default_factory=SwarmInfo)
 
-    def owned_containers(self, scenario: str) -> tuple[LiveContainer, ...]:
-        return tuple(c for c in self.containers if c.label(labels.SCENARIO) == scenario)
+    def owned_containers(self, owner: labels.Owner) -> tuple[LiveContainer, ...]:
+        return tuple(c for c in self.containers if owner.owns(dict(c.labels)))
 
-    def owned_networks(self, scenario: str) -> tuple[LiveNetwork, ...]:
-        return tuple(n for n in self.networks if n.label(labels.SCENARIO) == scenario)
+    def owned_networks(self, owner: labels.Owner) -> tuple[LiveNetwork, ...]:
+        return tuple(n for n in self.networks if owner.owns(dict(n.labels)))
+
+    def owned_volumes(self, owner: labels.Owner) -> tuple[LiveVolume, ...]:
+        return tuple(v for v in self.volumes if owner.owns(dict(v.labels)))
+
+    def instances(self, scenario: str) -> set[str]:
+        """The instances of the lab `scenario` that have objects here."""
+        every: list[Pairs] = [o.labels for o in self.containers]
+        every += [n.labels for n in self.networks] + [v.labels for v in self.volumes]
+        return {labels.instance_of(dict(lbl)) for lbl in every
+                if dict(lbl).get(labels.SCENARIO) == scenario}
 
     def container_named(self, name: str) -> LiveContainer | None:
         return next((c for c in self.containers if c.name == name), None)

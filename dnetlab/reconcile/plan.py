@@ -1,8 +1,10 @@
 """Reconcile: desired state plus observed state to an ordered plan. Pure: no I/O.
 
-Each operation says what it does, to which object on which host, and why. Operations run
-in phases (removals before creations, networks before the containers on them); within a
-phase they are independent and run in parallel.
+Each operation says what it does, to which object on which host, and why. Only objects of
+the plan's owner (the lab's name and instance) are ever changed or removed; another
+instance's are left to preflight's conflicts. Operations run in phases (removals before
+creations, networks before the containers on them); within a phase they are independent
+and run in parallel.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class Op:
     swarm_role: str | None = None  # init/join/leave-swarm: the host's role
     leader: str | None = None  # join-swarm: the host whose token and address to use
     advertise: str | None = None  # init/join-swarm: the address to advertise
+    swarm_labels: tuple[tuple[str, str], ...] = ()  # init-swarm: the cluster's labels
 
     @property
     def phase(self) -> Phase:
@@ -152,10 +155,10 @@ def _drift(kind: str, live: str | None, desired: str) -> str:
 
 
 class _HostReconciler:
-    def __init__(self, scenario: str, desired: HostDesired, observed: HostObserved,
+    def __init__(self, owner: labels.Owner, desired: HostDesired, observed: HostObserved,
                  swarm_networks: frozenset[str] = frozenset()) -> None:
         self.swarm_networks = swarm_networks  # keys of the lab's overlay networks
-        self.scenario = scenario
+        self.owner = owner
         self.d = desired
         self.o = observed
         self.ops: list[Op] = []
@@ -186,7 +189,7 @@ class _HostReconciler:
 
     def networks(self) -> None:
         owned: dict[str, list[LiveNetwork]] = {}
-        for n in self.o.owned_networks(self.scenario):
+        for n in self.o.owned_networks(self.owner):
             owned.setdefault(n.label(labels.KEY) or "", []).append(n)
         wanted = {n.key for n in self.d.networks}
         for spec in self.d.networks:
@@ -218,7 +221,7 @@ class _HostReconciler:
 
     def containers(self) -> None:
         owned: dict[str, list[LiveContainer]] = {}
-        for c in self.o.owned_containers(self.scenario):
+        for c in self.o.owned_containers(self.owner):
             owned.setdefault(c.label(labels.KEY) or "", []).append(c)
         wanted = {c.key for c in self.d.containers}
         for spec in self.d.containers:
@@ -282,7 +285,7 @@ class _HostReconciler:
     def _attachments(self, spec: ContainerSpec, live: LiveContainer) -> None:
         self._default_bridge(spec, live)
         mine = {n.name for n in self.d.networks} | {
-            n.name for n in self.o.owned_networks(self.scenario)}
+            n.name for n in self.o.owned_networks(self.owner)}
         wanted = {a.network_name for a in spec.attachments}
         here = {n.key for n in self.d.networks}
         for att in spec.attachments:
@@ -317,13 +320,13 @@ class _HostReconciler:
                                    live.id, network_name=ep.network_name))
 
 
-def reconcile(scenario: str, desired: Mapping[str, HostDesired],
+def reconcile(owner: labels.Owner, desired: Mapping[str, HostDesired],
               observed: Mapping[str, HostObserved], hosts: tuple[Host, ...] = ()) -> Plan:
-    ops: list[Op] = swarm_ops(scenario, hosts, observed)
+    ops: list[Op] = swarm_ops(owner, hosts, observed)
     quiet: list[str] = []
     overlays = frozenset(n.key for d in desired.values() for n in d.networks
                          if n.driver == "overlay")
-    rec = {host: _HostReconciler(scenario, d, observed[host], overlays)
+    rec = {host: _HostReconciler(owner, d, observed[host], overlays)
            for host, d in desired.items()}
     for r in rec.values():
         r.run_networks()
@@ -333,19 +336,20 @@ def reconcile(scenario: str, desired: Mapping[str, HostDesired],
         ops.extend(host_ops)
         if not host_ops:
             quiet.append(host)
-    return Plan(scenario, tuple(ops), tuple(quiet))
+    return Plan(owner.scenario, tuple(ops), tuple(quiet))
 
 
-def swarm_ops(scenario: str, hosts: tuple[Host, ...],
+def swarm_ops(owner: labels.Owner, hosts: tuple[Host, ...],
               observed: Mapping[str, HostObserved]) -> list[Op]:
     lead = swarm.leader(hosts)
     if lead is None:
         return []
     ops = []
-    name = f"swarm of lab {scenario}"
+    name = f"swarm of lab {owner.scenario}"
     if not observed[lead.key].swarm.active:
-        ops.append(Op("init-swarm", lead.key, name, "not in a swarm", key=scenario,
-                      swarm_role="manager", advertise=swarm.advertise_addr(lead)))
+        ops.append(Op("init-swarm", lead.key, name, "not in a swarm", key=owner.scenario,
+                      swarm_role="manager", advertise=swarm.advertise_addr(lead),
+                      swarm_labels=tuple(swarm.cluster_labels(owner).items())))
     for h in hosts:
         if h is not lead and h.swarm is not None and not observed[h.key].swarm.active:
             ops.append(Op("join-swarm", h.key, name, f"not in the lab's swarm (as {h.swarm})",
@@ -354,36 +358,47 @@ def swarm_ops(scenario: str, hosts: tuple[Host, ...],
     return ops
 
 
-def teardown(scenario: str, observed: Iterable[HostObserved], *, volumes: bool = False,
+def _down_cause(owner: labels.Owner, obj_labels: tuple[tuple[str, str], ...],
+                base: str = "down") -> str:
+    """"down"; when any instance is taken down (no record here), also whose each is, for
+    the user who is asked to confirm."""
+    if not owner.any_instance:
+        return base
+    return f"{base}, {labels.describe_instance(labels.instance_of(dict(obj_labels)))}"
+
+
+def teardown(owner: labels.Owner, observed: Iterable[HostObserved], *, volumes: bool = False,
              hosts: tuple[Host, ...] = ()) -> Plan:
-    """Everything labelled as this scenario's, on every host: what `down` removes; then
-    the swarm, when the lab made it."""
+    """Everything of this owner's (the lab's name and instance), on every host: what `down`
+    removes; then the swarm, when this instance of the lab made it."""
     ops: list[Op] = []
     seen = list(observed)
     for o in seen:
-        for c in o.owned_containers(scenario):
-            ops.append(Op("remove-container", o.host, c.name, "down", c.label(labels.KEY), c.id))
-        for n in o.owned_networks(scenario):
+        for c in o.owned_containers(owner):
+            ops.append(Op("remove-container", o.host, c.name, _down_cause(owner, c.labels),
+                          c.label(labels.KEY), c.id))
+        for n in o.owned_networks(owner):
             if n.scope == "swarm" and not o.swarm.is_manager:
                 continue  # removed on a manager, for the whole swarm
-            ops.append(Op("remove-network", o.host, n.name, "down", n.label(labels.KEY), n.id))
+            ops.append(Op("remove-network", o.host, n.name, _down_cause(owner, n.labels),
+                          n.label(labels.KEY), n.id))
         if volumes:
-            for v in o.volumes:
-                if dict(v.labels).get(labels.SCENARIO) == scenario:
-                    ops.append(Op("remove-volume", o.host, v.name, "down (--volumes)"))
-    ops += _dissolve(scenario, hosts, {o.host: o for o in seen})
-    return Plan(scenario, tuple(ops))
+            for v in o.owned_volumes(owner):
+                ops.append(Op("remove-volume", o.host, v.name,
+                              _down_cause(owner, v.labels, "down (--volumes)")))
+    ops += _dissolve(owner, hosts, {o.host: o for o in seen})
+    return Plan(owner.scenario, tuple(ops))
 
 
-def _dissolve(scenario: str, hosts: tuple[Host, ...],
+def _dissolve(owner: labels.Owner, hosts: tuple[Host, ...],
               observed: Mapping[str, HostObserved]) -> list[Op]:
     lead = swarm.leader(hosts)
     if lead is None or lead.key not in observed:
         return []
     lo = observed[lead.key]
-    if not swarm.is_ours(lead, lo, scenario):
-        return []  # a swarm that was there before dnetlab: never touched
-    name = f"swarm of lab {scenario}"
+    if not swarm.is_ours(lead, lo, owner):
+        return []  # a swarm that was there before dnetlab, or another copy's: never touched
+    name = f"swarm of lab {owner.scenario}"
     ops = []
     for h in hosts:
         o = observed.get(h.key)

@@ -1,8 +1,8 @@
 """The lab's Docker Swarm: who leads it, whether a host is in it, what to do. Pure.
 
-dnetlab creates the swarm itself, marked with the cluster label `dnetlab.swarm=<lab>`,
-so `down` dissolves only a swarm it made; a host already in another swarm is a conflict
-found before any change.
+dnetlab creates the swarm itself, marked with the cluster labels `dnetlab.swarm=<lab>` and
+`dnetlab.instance=<instance>`, so `down` dissolves only a swarm this copy of the lab made;
+a host already in another swarm is a conflict found before any change.
 """
 
 from __future__ import annotations
@@ -35,9 +35,19 @@ def advertise_addr(h: Host) -> str | None:
     return None
 
 
-def is_ours(lead: Host, o: HostObserved, lab: str) -> bool:
+def cluster_labels(owner: labels.Owner) -> dict[str, str]:
+    """The labels the lab's swarm is created with (an old lab's "" adds no instance)."""
+    own = {labels.SWARM: owner.scenario}
+    if owner.instance:
+        own[labels.INSTANCE] = owner.instance
+    return own
+
+
+def is_ours(lead: Host, o: HostObserved, owner: labels.Owner) -> bool:
     s = o.swarm
-    return s.active and s.is_manager and s.label(labels.SWARM) == lab
+    if not (s.active and s.is_manager) or s.label(labels.SWARM) != owner.scenario:
+        return False
+    return owner.instance is None or (s.label(labels.INSTANCE) or "") == owner.instance
 
 
 def member_of_leaders_swarm(lead: Host, lead_obs: HostObserved, o: HostObserved) -> bool:
@@ -50,17 +60,26 @@ def member_of_leaders_swarm(lead: Host, lead_obs: HostObserved, o: HostObserved)
     return any(m.rsplit(":", 1)[0] == addr for m in o.swarm.manager_addrs)
 
 
-def conflicts(lab: str, hosts: tuple[Host, ...], observed: Mapping[str, HostObserved]) -> list[
-        str]:
+def conflicts(owner: labels.Owner, hosts: tuple[Host, ...],
+              observed: Mapping[str, HostObserved]) -> list[str]:
     lead = leader(hosts)
     if lead is None:
         return []
+    lab = owner.scenario
     problems = []
     lo = observed[lead.key]
-    ours = is_ours(lead, lo, lab)
+    ours = is_ours(lead, lo, owner)
     if lo.swarm.state not in ("inactive", "active"):
         problems.append(f"host {lead.key}: its swarm state is {lo.swarm.state!r}; fix it by "
                         "hand (docker swarm leave --force) before `up`")
+    elif lo.swarm.active and not ours and lo.swarm.label(labels.SWARM) == lab:
+        theirs = labels.describe_instance(lo.swarm.label(labels.INSTANCE) or "")
+        problems.append(
+            f"host {lead.key} is already in a swarm (cluster "
+            f"{lo.swarm.cluster_id[:12] or 'unknown'}) that another copy of lab {lab} made "
+            f"({theirs}), brought up from another working directory or by another user; "
+            "dnetlab never changes another instance's swarm: take that copy down where it "
+            "was brought up")
     elif lo.swarm.active and not ours:
         problems.append(
             f"host {lead.key} is already in a swarm (cluster "
@@ -86,7 +105,7 @@ def conflicts(lab: str, hosts: tuple[Host, ...], observed: Mapping[str, HostObse
     return problems
 
 
-def gossip_problems(lab: str, hosts: tuple[Host, ...],
+def gossip_problems(owner: labels.Owner, hosts: tuple[Host, ...],
                     observed: Mapping[str, HostObserved]) -> list[str]:
     """Hosts of the lab's swarm whose engine runs no swarm gossip.
 
@@ -104,9 +123,9 @@ def gossip_problems(lab: str, hosts: tuple[Host, ...],
         o = observed.get(h.key)
         if h.swarm is None or o is None or not o.swarm.active:
             continue
-        attached = {e.network_id: c.name for c in o.owned_containers(lab)
+        attached = {e.network_id: c.name for c in o.owned_containers(owner)
                     if c.state == "running" for e in c.endpoints}
-        for n in o.owned_networks(lab):
+        for n in o.owned_networks(owner):
             if n.peers is None or n.peers or n.id not in attached:
                 continue
             problems.append(

@@ -38,12 +38,14 @@ class LiveLab:
     addresses: LiveAddresses
 
 
-def live_lab(sc: Scenario, observed: Mapping[str, HostObserved]) -> LiveLab:
-    """The lab's running containers; exit 3 naming the missing ones when it is not up."""
+def live_lab(sc: Scenario, observed: Mapping[str, HostObserved],
+             owner: labels.Owner) -> LiveLab:
+    """The running containers of `owner`'s copy of the lab; exit 3 naming the missing ones
+    when it is not up."""
     found: dict[str, LiveContainer] = {}
     for c in sc.containers:
         o = observed.get(c.host)
-        live = next((x for x in (o.owned_containers(sc.name) if o else ())
+        live = next((x for x in (o.owned_containers(owner) if o else ())
                      if x.label(labels.KEY) == c.key), None)
         if live is not None and live.state == "running":
             found[c.key] = live
@@ -76,8 +78,11 @@ Runner = Callable[[Engine, str, str, str], tuple[int, str]]
 class Verifier:
     def __init__(self, sc: Scenario, engines: Mapping[str, Engine], lab: LiveLab, *,
                  workers: int = 8, stop: threading.Event | None = None,
-                 on_result: Callable[[ProbeResult], None] | None = None) -> None:
+                 on_result: Callable[[ProbeResult], None] | None = None,
+                 owner: labels.Owner | None = None) -> None:
         self.sc = sc
+        # whose helpers these are: a copy's `down` removes only its own
+        self.owner = owner or labels.Owner(sc.name, None)
         self.engines = engines
         self.lab = lab
         self.workers = workers
@@ -97,7 +102,7 @@ class Verifier:
             self.execs += 1
         res = self.engines[host].run_helper(
             self.sc.probe_image, ["sh", "-c", script], network_mode,
-            {labels.SCENARIO: self.sc.name, labels.KIND: "helper"})
+            {**self.owner.labels(), labels.KIND: "helper"})
         return res.exit_code, res.output
 
     # -- one source, one round -------------------------------------------------------------

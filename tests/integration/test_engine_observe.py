@@ -9,6 +9,7 @@ import docker
 
 from dnetlab.engine.connect import Connection
 from dnetlab.engine.engine import Engine
+from dnetlab.lab.instance import owner_here
 from dnetlab.model import Host
 from tests.integration.labtools import lab_name, two_net_lab, write
 
@@ -29,9 +30,11 @@ def test_socket_reader_and_sdk_observe_the_same_state(  # type: ignore[no-untype
         fast.close()
         slow.close()
     # the engine lists in no fixed order; compare this lab's objects (others may come and go)
-    assert set(a.owned_containers(name)) == set(b.owned_containers(name))
-    assert set(a.owned_networks(name)) == set(b.owned_networks(name))
-    assert len(a.owned_containers(name)) == 3 and len(a.owned_networks(name)) == 2
+    lab = owner_here(name, lab_dir)  # the instance its `up` recorded
+    assert lab.instance
+    assert set(a.owned_containers(lab)) == set(b.owned_containers(lab))
+    assert set(a.owned_networks(lab)) == set(b.owned_networks(lab))
+    assert len(a.owned_containers(lab)) == 3 and len(a.owned_networks(lab)) == 2
     assert {n.name for n in a.networks} >= {"bridge", "host", "none"}
     assert a.volumes == b.volumes and a.images == b.images == frozenset({"busybox"})
     assert any(c.name == f"{name}-c2" and len(c.endpoints) == 2 for c in a.containers)

@@ -91,9 +91,11 @@ def test_down_sweeps_labelled_objects_missing_from_the_record(  # type: ignore[n
     name = lab_name()
     lab_names.append(name)
     assert run_cli("up", write(lab_dir / "s.yaml", two_net_lab(name)))[0] == 0
+    # this copy of the lab's, by its labels (name and instance), though no record names it
+    instance = json.loads((lab_dir / ".dnetlab" / f"{name}.json").read_text())["instance"]
     stray = docker_client.containers.run(
         "busybox", "sleep 300", detach=True, name=f"{name}-stray",
-        labels={"dnetlab.scenario": name, "dnetlab.key": "stray"})
+        labels={"dnetlab.scenario": name, "dnetlab.instance": instance, "dnetlab.key": "stray"})
     foreign = docker_client.containers.run("busybox", "sleep 300", detach=True,
                                            labels={"dnetlab.test": "1"})
     try:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from dnetlab.errors import UsageError
-from dnetlab.lab import records
+from dnetlab.lab import instance, records
+from dnetlab.labels import Owner
 
 RunCli = object  # the run_cli fixture's type, for readability only
 
@@ -122,6 +123,10 @@ def test_a_record_naming_a_path_is_damaged_and_deletes_nothing(tmp_path: Path) -
     (lambda d: d.update(hosts=[{"engine": None}]), "a host without a 'key'"),
     (lambda d: d.update(variables={"a": 1}), "'variables' holds something other than text"),
     (lambda d: d.update(updated_at=True), "'updated_at' is not a number"),
+    (lambda d: d.update(instance=7), "'instance' is not text"),
+    (lambda d: d.update(instance="../x"), "'instance' '../x' is not a short hexadecimal id"),
+    (lambda d: d.update(instance="ABCDEF"), "is not a short hexadecimal id"),
+    (lambda d: d.update(instance="a" * 33), "is not a short hexadecimal id"),
 ])
 def test_a_damaged_record_is_a_clear_error_with_the_fix(tmp_path: Path, edit: object,
                                                         why: str) -> None:
@@ -177,3 +182,64 @@ def test_down_of_a_damaged_record_is_exit_2_not_an_internal_error(
         code, _out, err = run_cli(*command)
         assert code == 2, (command, err)
         assert "is damaged" in err and "internal error" not in err
+
+
+# --- the lab's instance (spec 10.5) -----------------------------------------------------
+
+def test_the_instance_is_kept_in_the_record(tmp_path: Path) -> None:
+    records.save(replace(_record(), instance="0123456789ab"), tmp_path)
+    assert records.load("demo", tmp_path).instance == "0123456789ab"
+    assert instance.for_up("demo", tmp_path) == "0123456789ab"
+    assert instance.owner_here("demo", tmp_path) == Owner("demo", "0123456789ab")
+
+
+def test_a_record_of_an_older_dnetlab_has_no_instance(tmp_path: Path) -> None:
+    """Its objects carry no instance label: "" matches exactly those, so the lab still goes
+    down, and `up` keeps making its objects that way."""
+    path = records.save(_record(), tmp_path)
+    data = json.loads(path.read_text())
+    del data["instance"]
+    path.write_text(json.dumps(data))
+    assert records.load("demo", tmp_path).instance == ""
+    assert instance.for_up("demo", tmp_path) == ""
+    assert instance.owner_here("demo", tmp_path) == Owner("demo", "")
+
+
+def test_without_a_record_up_makes_a_new_instance_and_others_act_on_any(tmp_path: Path) -> None:
+    first, second = instance.for_up("demo", tmp_path), instance.for_up("demo", tmp_path)
+    assert len(first) == 12 and int(first, 16) >= 0 and first != second
+    assert instance.owner_here("demo", tmp_path) == Owner("demo", None)
+
+
+def test_down_keeps_the_instance_for_the_next_up_here(tmp_path: Path) -> None:
+    """`down` leaves volumes unless --volumes: the next `up` here must own them again."""
+    records.save(replace(_record(), instance="0123456789ab"), tmp_path)
+    records.keep_instance("demo", "0123456789ab", tmp_path)
+    records.forget("demo", tmp_path)
+    assert records.names(tmp_path) == []
+    assert _mode(tmp_path / ".dnetlab" / "demo.instance") == 0o600
+    assert instance.for_up("demo", tmp_path) == "0123456789ab"
+    assert instance.owner_here("demo", tmp_path) == Owner("demo", None)  # no record: any
+    records.keep_instance("demo", "", tmp_path)  # an older lab's "": nothing to keep
+    assert records.kept_instance("demo", tmp_path) == "0123456789ab"
+
+
+@pytest.mark.parametrize("text", ["", "not hex\n", "../../x", "\udcff"])
+def test_a_damaged_kept_instance_is_a_clear_error(tmp_path: Path, text: str) -> None:
+    (tmp_path / ".dnetlab").mkdir()
+    path = tmp_path / ".dnetlab" / "demo.instance"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    with pytest.raises(UsageError, match=r"is damaged.*rm "):
+        instance.for_up("demo", tmp_path)
+
+
+def test_a_kept_instance_symlink_is_neither_read_nor_written_through(tmp_path: Path) -> None:
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me\n")
+    (tmp_path / ".dnetlab").mkdir()
+    (tmp_path / ".dnetlab" / "demo.instance").symlink_to(target)
+    with pytest.raises(UsageError, match="is a symlink"):
+        records.kept_instance("demo", tmp_path)
+    records.keep_instance("demo", "0123456789ab", tmp_path)  # replaces the link itself
+    assert target.read_text() == "keep me\n"
+    assert records.kept_instance("demo", tmp_path) == "0123456789ab"

@@ -7,7 +7,7 @@ from dnetlab.load.pipeline import load_source
 from dnetlab.load.source import Source
 from dnetlab.reconcile.conflicts import conflicts, missing_images
 from dnetlab.reconcile.desired import HostDesired, desired_state
-from dnetlab.reconcile.observed import HostObserved, LiveContainer, LiveNetwork
+from dnetlab.reconcile.observed import HostObserved, LiveContainer, LiveNetwork, LiveVolume
 
 TEXT = """
 version: 1
@@ -24,9 +24,13 @@ containers:
 BRIDGE = LiveNetwork("0123456789abcdef0123", "bridge", "bridge", "local", (), ("172.17.0.0/16",))
 HOST = LiveNetwork("hhhhhhhhhhhhhhhh", "host", "host", "local", (), ())
 
+INSTANCE = "a1b2c3d4e5f6"  # this copy of demo
+DEMO = labels.Owner("demo", INSTANCE)
+THEIRS = "0f0f0f0f0f0f"  # another copy's instance (another working directory)
 
-def _desired(text: str = TEXT) -> dict[str, HostDesired]:
-    return desired_state(load_source(Source("demo.yaml", text)).scenario)
+
+def _desired(text: str = TEXT, instance: str = INSTANCE) -> dict[str, HostDesired]:
+    return desired_state(load_source(Source("demo.yaml", text)).scenario, instance)
 
 
 def _observed(*, containers: tuple[LiveContainer, ...] = (),
@@ -35,8 +39,14 @@ def _observed(*, containers: tuple[LiveContainer, ...] = (),
     return {"local": HostObserved("local", api, "27.3.1", containers, networks, (), images)}
 
 
-def _owned(scenario: str, key: str, kind: str) -> tuple[tuple[str, str], ...]:
-    return ((labels.SCENARIO, scenario), (labels.KEY, key), (labels.KIND, kind),
+def _owned(scenario: str, key: str, kind: str,
+           instance: str | None = None) -> tuple[tuple[str, str], ...]:
+    """Labels as dnetlab puts them: demo's objects are this copy's unless told otherwise;
+    "" is an object without the instance label (an older dnetlab's, or a spoof)."""
+    if instance is None:
+        instance = INSTANCE if scenario == "demo" else "c0ffee00c0ff"
+    inst = ((labels.INSTANCE, instance),) if instance else ()
+    return ((labels.SCENARIO, scenario), *inst, (labels.KEY, key), (labels.KIND, kind),
             (labels.CONFIG_HASH, "0000000000000000"), (labels.FIELDS, ""))
 
 
@@ -45,7 +55,7 @@ def _container(cid: str, name: str, lbls: tuple[tuple[str, str], ...] = ()) -> L
 
 
 def test_clean_engine_has_no_conflicts() -> None:
-    assert conflicts("demo", _desired(), _observed()) == []
+    assert conflicts(DEMO, _desired(), _observed()) == []
 
 
 def test_foreign_containers_with_wanted_names() -> None:
@@ -54,7 +64,7 @@ def test_foreign_containers_with_wanted_names() -> None:
         _container("bbbbbbbbbbbbbbbbbbbb", "demo-db", _owned("other", "db", "container")),
         _container("cccccccccccccccccccc", "unrelated"),
     ))
-    assert conflicts("demo", _desired(), obs) == [
+    assert conflicts(DEMO, _desired(), obs) == [
         "host local: container name 'demo-web' (for container 'web') is taken by container "
         "aaaaaaaaaaaa, and it carries no dnetlab labels; dnetlab never adopts, changes or "
         "removes it: remove or rename it, or set `name:` on 'web'",
@@ -68,14 +78,14 @@ def test_own_container_with_the_name_is_no_conflict() -> None:
     """Even under another key: reconcile removes and recreates it, preflight keeps out."""
     mine = _container("a" * 20, "demo-web", _owned("demo", "old", "container"))
     obs = _observed(containers=(mine,))
-    assert conflicts("demo", _desired(), obs) == []
+    assert conflicts(DEMO, _desired(), obs) == []
 
 
 def test_foreign_network_with_a_wanted_name() -> None:
     """Reported once, as a name conflict, though its subnet overlaps too."""
     taken = LiveNetwork("dddddddddddddddddddd", "demo-lan", "bridge", "local",
                         _owned("other", "lan", "network"), ("172.17.5.0/24",))
-    assert conflicts("demo", _desired(), _observed(networks=(HOST, taken))) == [
+    assert conflicts(DEMO, _desired(), _observed(networks=(HOST, taken))) == [
         "host local: network name 'demo-lan' (for network 'lan') is taken by network "
         "dddddddddddd, and it belongs to dnetlab scenario 'other'; remove or rename it, or set "
         "`name:` on network 'lan'",
@@ -83,7 +93,7 @@ def test_foreign_network_with_a_wanted_name() -> None:
 
 
 def test_foreign_network_with_an_overlapping_subnet() -> None:
-    assert conflicts("demo", _desired(), _observed(networks=(HOST, BRIDGE))) == [
+    assert conflicts(DEMO, _desired(), _observed(networks=(HOST, BRIDGE))) == [
         "host local: subnet 172.17.5.0/24 of network 'lan' overlaps 172.17.0.0/16 of network "
         "'bridge', which this lab does not own (it carries no dnetlab labels); choose another "
         "subnet",
@@ -93,7 +103,7 @@ def test_foreign_network_with_an_overlapping_subnet() -> None:
 def test_another_labs_network_with_an_overlapping_subnet() -> None:
     theirs = LiveNetwork("eeeeeeeeeeeeeeeeeeee", "other-lan", "bridge", "local",
                          _owned("other", "lan", "network"), ("10.60.0.128/25",))
-    assert conflicts("demo", _desired(), _observed(networks=(HOST, theirs))) == [
+    assert conflicts(DEMO, _desired(), _observed(networks=(HOST, theirs))) == [
         "host local: subnet 10.60.0.0/24 of network 'v6' overlaps 10.60.0.128/25 of network "
         "'other-lan', which this lab does not own (it belongs to dnetlab scenario 'other'); "
         "choose another subnet",
@@ -106,13 +116,13 @@ def test_own_network_with_the_same_subnet_is_no_conflict() -> None:
                        _owned("demo", "lan", "network"), ("172.17.5.0/24",))
     old = LiveNetwork("gggggggggggggggggggg", "demo-old", "bridge", "local",
                       _owned("demo", "old", "network"), ("10.60.0.0/16",))
-    assert conflicts("demo", _desired(), _observed(networks=(HOST, same, old))) == []
+    assert conflicts(DEMO, _desired(), _observed(networks=(HOST, same, old))) == []
 
 
 def test_ipv4_and_ipv6_subnets_never_clash() -> None:
     v6_only = LiveNetwork("iiiiiiiiiiiiiiiiiiii", "six", "bridge", "local", (), ("fd00::/8",))
     v4_only = LiveNetwork("jjjjjjjjjjjjjjjjjjjj", "four", "bridge", "local", (), ("10.0.0.0/9",))
-    assert conflicts("demo", _desired(), _observed(networks=(HOST, v6_only, v4_only))) == [
+    assert conflicts(DEMO, _desired(), _observed(networks=(HOST, v6_only, v4_only))) == [
         "host local: subnet 10.60.0.0/24 of network 'v6' overlaps 10.0.0.0/9 of network 'four', "
         "which this lab does not own (it carries no dnetlab labels); choose another subnet",
         "host local: subnet fd00:1::/64 of network 'v6' overlaps fd00::/8 of network 'six', "
@@ -121,11 +131,92 @@ def test_ipv4_and_ipv6_subnets_never_clash() -> None:
     disjoint = LiveNetwork("kkkkkkkkkkkkkkkkkkkk", "mixed", "bridge", "local", (),
                            ("fd00:2::/64", "10.61.0.0/24"))
     only_v6_wide = LiveNetwork("llllllllllllllllllll", "wide", "bridge", "local", (), ("::/0",))
-    assert conflicts("demo", _desired(), _observed(networks=(HOST, disjoint))) == []
+    assert conflicts(DEMO, _desired(), _observed(networks=(HOST, disjoint))) == []
     # ::/0 holds every IPv6 address and no IPv4 one
     assert [p.split(" overlaps ")[0] for p in conflicts(
-        "demo", _desired(), _observed(networks=(HOST, only_v6_wide)))] == [
+        DEMO, _desired(), _observed(networks=(HOST, only_v6_wide)))] == [
         "host local: subnet fd00:1::/64 of network 'v6'"]
+
+
+# --- another copy of the lab: the same name label, another instance (spec 10.5) ---------
+
+def _other_copy(what: str) -> str:
+    return (f"of another copy of lab 'demo' ({what}), brought up from another working "
+            "directory or by another user; dnetlab never changes or removes another "
+            "instance's objects: take that copy down where it was brought up (`dnetlab down` "
+            "there), or give this copy another `name:`")
+
+
+def test_another_instances_objects_with_wanted_names_are_conflicts_naming_it() -> None:
+    obs = _observed(
+        containers=(_container("aaaaaaaaaaaaaaaaaaaa", "demo-web",
+                               _owned("demo", "web", "container", THEIRS)),
+                    _container("bbbbbbbbbbbbbbbbbbbb", "demo-db",
+                               _owned("demo", "db", "container", ""))),
+        networks=(HOST, LiveNetwork("dddddddddddddddddddd", "demo-lan", "bridge", "local",
+                                    _owned("demo", "lan", "network", THEIRS),
+                                    ("172.17.5.0/24",))))
+    assert conflicts(DEMO, _desired(), obs) == [
+        "host local: container name 'demo-web' (for container 'web') is taken by container "
+        "aaaaaaaaaaaa " + _other_copy(f"instance {THEIRS}"),
+        "host local: container name 'demo-db' (for container 'db') is taken by container "
+        "bbbbbbbbbbbb " + _other_copy(
+            "no instance label (made by a dnetlab older than instances, or by hand)"),
+        "host local: network name 'demo-lan' (for network 'lan') is taken by network "
+        "dddddddddddd " + _other_copy(f"instance {THEIRS}"),
+    ]
+
+
+def test_another_instances_network_with_an_overlapping_subnet() -> None:
+    theirs = LiveNetwork("eeeeeeeeeeeeeeeeeeee", "demo-old", "bridge", "local",
+                         _owned("demo", "old", "network", THEIRS), ("10.60.0.0/16",))
+    assert conflicts(DEMO, _desired(), _observed(networks=(HOST, theirs))) == [
+        "host local: subnet 10.60.0.0/24 of network 'v6' overlaps 10.60.0.0/16 of network "
+        "'demo-old', which this lab does not own (it belongs to another copy of this lab, "
+        f"instance {THEIRS}); choose another subnet",
+    ]
+
+
+VOLUMES = """
+version: 1
+name: demo
+containers:
+  db: {image: alpine, volumes: ["dbdata:/data", "shared:/shared"]}
+"""
+
+
+def test_a_wanted_volume_of_another_instance_is_a_conflict() -> None:
+    """Another lab's volume of the name is shared as before; another copy's would mix the
+    two copies' data."""
+    obs = {"local": HostObserved(
+        "local", "1.45", "27.3.1", (), (HOST,),
+        (LiveVolume("dbdata", _owned("demo", "dbdata", "volume", THEIRS)),
+         LiveVolume("shared", _owned("other", "shared", "volume"))),
+        frozenset({"alpine"}))}
+    assert conflicts(DEMO, _desired(VOLUMES), obs) == [
+        "host local: volume 'dbdata' is taken by another copy of lab 'demo' "
+        f"(instance {THEIRS}), brought up from another working directory or by another user; "
+        "dnetlab never changes or removes another instance's objects: take that copy down "
+        "where it was brought up (`dnetlab down` there), or give this copy another `name:`",
+    ]
+    mine = {"local": HostObserved("local", "1.45", "27.3.1", (), (HOST,),
+                                  (LiveVolume("dbdata", _owned("demo", "dbdata", "volume")),),
+                                  frozenset({"alpine"}))}
+    assert conflicts(DEMO, _desired(VOLUMES), mine) == []
+
+
+def test_a_lab_recorded_before_instances_owns_the_objects_without_the_label() -> None:
+    """A record of an older dnetlab has instance "": its unlabelled objects are its own,
+    and a copy that does carry an instance is not."""
+    old = labels.Owner("demo", "")
+    unlabelled = _observed(containers=(
+        _container("a" * 20, "demo-web", _owned("demo", "web", "container", "")),))
+    assert conflicts(old, _desired(instance=""), unlabelled) == []
+    newer = _observed(containers=(
+        _container("a" * 20, "demo-web", _owned("demo", "web", "container", THEIRS)),))
+    assert conflicts(old, _desired(instance=""), newer) == [
+        "host local: container name 'demo-web' (for container 'web') is taken by container "
+        "aaaaaaaaaaaa " + _other_copy(f"instance {THEIRS}")]
 
 
 MACS = """
@@ -140,11 +231,11 @@ containers:
 
 
 def test_several_static_macs_need_api_1_44() -> None:
-    assert conflicts("demo", _desired(MACS), _observed(api="1.41")) == [
+    assert conflicts(DEMO, _desired(MACS), _observed(api="1.41")) == [
         "host local: container 'r' asks for a static MAC on several networks; the engine "
         "speaks API 1.41, which sets a MAC on one network only (1.44+ on more)",
     ]
-    assert conflicts("demo", _desired(MACS), _observed(api="1.44")) == []
+    assert conflicts(DEMO, _desired(MACS), _observed(api="1.44")) == []
 
 
 TWO_HOSTS = """

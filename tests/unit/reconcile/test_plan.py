@@ -39,6 +39,10 @@ from dnetlab.reconcile.observed import (
 )
 from dnetlab.reconcile.plan import Op, Phase, Plan, reconcile, teardown
 
+INSTANCE = "d3adb33fcafe"  # the copy of each lab that the tests bring up and plan for
+OTHER_COPY = "0f0f0f0f0f0f"  # another copy of demo: another working directory's
+DEMO = labels.Owner("demo", INSTANCE)
+
 ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = ROOT / "tests" / "golden"
 REGEN = os.environ.get("DNETLAB_REGEN_GOLDEN") == "1"
@@ -75,6 +79,10 @@ def scenario(text: str = BASE) -> Scenario:
     return load_source(Source("demo.yaml", text)).scenario
 
 
+def owner(sc: Scenario) -> labels.Owner:
+    return labels.Owner(sc.name, INSTANCE)
+
+
 def edited(old: str, new: str, text: str = BASE) -> str:
     """`text` with one exact edit; fails loudly if the edit no longer applies."""
     assert text.count(old) == 1, f"edit {old!r} does not match the scenario exactly once"
@@ -96,12 +104,26 @@ def default_networks() -> tuple[LiveNetwork, ...]:
 
 
 def foreign() -> tuple[tuple[LiveContainer, ...], tuple[LiveNetwork, ...], tuple[LiveVolume, ...]]:
-    """Objects a plan for `demo` must never touch: unlabelled ones, and another lab's."""
+    """Objects a plan for `demo` must never touch: unlabelled ones, another lab's, and
+    those of another copy of demo (its name label, another instance or none, spec 10.5)."""
     other = ((labels.SCENARIO, "other"), (labels.KEY, "web"), (labels.KIND, "container"),
              (labels.CONFIG_HASH, "0123456789abcdef"), (labels.FIELDS, "image=00000000"))
     other_net = ((labels.SCENARIO, "other"), (labels.KEY, "lan"), (labels.KIND, "network"),
                  (labels.CONFIG_HASH, "fedcba9876543210"), (labels.FIELDS, "driver=00000000"))
+    copy = ((labels.SCENARIO, "demo"), (labels.INSTANCE, OTHER_COPY), (labels.KEY, "spare"),
+            (labels.KIND, "container"), (labels.CONFIG_HASH, "0123456789abcdef"),
+            (labels.FIELDS, "image=00000000"))
+    copy_net = ((labels.SCENARIO, "demo"), (labels.INSTANCE, OTHER_COPY),
+                (labels.KEY, "sparenet"), (labels.KIND, "network"),
+                (labels.CONFIG_HASH, "fedcba9876543210"), (labels.FIELDS, "driver=00000000"))
+    spoof = ((labels.SCENARIO, "demo"), (labels.KEY, "spoof"))  # no instance label
     containers = (
+        LiveContainer("c-demo-spare", "demo-spare", "busybox", "running", copy,
+                      "demo-sparenet", (LiveEndpoint("n-demo-sparenet", "demo-sparenet",
+                                                     "10.98.0.2", None, None, None, None,
+                                                     ("spare",)),)),
+        LiveContainer("c-demo-spoof", "demo-spoof", "busybox", "exited", spoof, "bridge",
+                      (LiveEndpoint("n-bridge", "bridge", None, None, None, None, None, ()),)),
         LiveContainer("c-portainer", "portainer", "portainer/portainer-ce", "running", (),
                       "bridge", (LiveEndpoint("n-bridge", "bridge", "172.17.0.2", None, None,
                                               None, "02:42:ac:11:00:02", ()),)),
@@ -110,8 +132,13 @@ def foreign() -> tuple[tuple[LiveContainer, ...], tuple[LiveNetwork, ...], tuple
                                     None, ("web",)),)),
     )
     networks = (LiveNetwork("n-other-lan", "other-lan", "bridge", "local", other_net,
-                            ("10.99.0.0/24",)),)
-    volumes = (LiveVolume("otherdata", ((labels.SCENARIO, "other"), (labels.KEY, "otherdata"))),)
+                            ("10.99.0.0/24",)),
+                LiveNetwork("n-demo-sparenet", "demo-sparenet", "bridge", "local", copy_net,
+                            ("10.98.0.0/24",)))
+    volumes = (LiveVolume("otherdata", ((labels.SCENARIO, "other"), (labels.KEY, "otherdata"))),
+               LiveVolume("sparedata", ((labels.SCENARIO, "demo"),
+                                        (labels.INSTANCE, OTHER_COPY), (labels.KEY, "sparedata"))),
+               LiveVolume("spoofdata", ((labels.SCENARIO, "demo"), (labels.KEY, "spoofdata"))))
     return containers, networks, volumes
 
 
@@ -147,7 +174,8 @@ def deploy_host(d: HostDesired, *, with_foreign: bool = True) -> HostObserved:
 
 
 def deploy(sc: Scenario, *, with_foreign: bool = True) -> Obs:
-    return {h: deploy_host(d, with_foreign=with_foreign) for h, d in desired_state(sc).items()}
+    return {h: deploy_host(d, with_foreign=with_foreign)
+            for h, d in desired_state(sc, INSTANCE).items()}
 
 
 def empty_engine(sc: Scenario) -> Obs:
@@ -331,7 +359,7 @@ def simulate(plan: Plan, obs: Mapping[str, HostObserved]) -> Obs:
     return {h: f.observed() for h, f in hosts.items()}
 
 
-def shape(obs: Mapping[str, HostObserved], scenario: str, *, owned: bool) -> set[str]:
+def shape(obs: Mapping[str, HostObserved], owner: labels.Owner, *, owned: bool) -> set[str]:
     """What a lab looks like (owned=True) or what is around it (False), one line per fact,
     without the ids and dynamic addresses an engine chooses."""
     out: set[str] = set()
@@ -339,7 +367,7 @@ def shape(obs: Mapping[str, HostObserved], scenario: str, *, owned: bool) -> set
         ids = {n.id: n.name for n in o.networks}
 
         def mine(lbl: tuple[tuple[str, str], ...]) -> bool:
-            return (dict(lbl).get(labels.SCENARIO) == scenario) == owned
+            return owner.owns(dict(lbl)) == owned
 
         for c in o.containers:
             if mine(c.labels):
@@ -366,9 +394,9 @@ def assert_converges(sc: Scenario, before: Mapping[str, HostObserved]) -> Obs:
     after = simulate(plan, before)
     again = plan_for(sc, after)
     assert again.empty, f"a second plan is not empty:\n{again.text()}"
-    assert_same(shape(after, sc.name, owned=True), shape(deploy(sc), sc.name, owned=True))
-    assert_same(shape(after, sc.name, owned=False), shape(before, sc.name, owned=False))
-    for host, d in desired_state(sc).items():
+    assert_same(shape(after, owner(sc), owned=True), shape(deploy(sc), owner(sc), owned=True))
+    assert_same(shape(after, owner(sc), owned=False), shape(before, owner(sc), owned=False))
+    for host, d in desired_state(sc, INSTANCE).items():
         assert set(d.images) <= after[host].images
         assert {v.name for v in d.volumes} <= {v.name for v in after[host].volumes}
     return after
@@ -377,7 +405,7 @@ def assert_converges(sc: Scenario, before: Mapping[str, HostObserved]) -> Obs:
 # --- checking ----------------------------------------------------------------------------
 
 def plan_for(sc: Scenario, obs: Mapping[str, HostObserved]) -> Plan:
-    return reconcile(sc.name, desired_state(sc), obs)
+    return reconcile(owner(sc), desired_state(sc, INSTANCE), obs)
 
 
 def assert_golden(case: str, plan: Plan) -> None:
@@ -404,8 +432,10 @@ def rows(plan: Plan) -> list[Row]:
     return out
 
 
-FOREIGN_NAMES = {"portainer", "other-web", "other-lan", "bridge", "host", "none", "otherdata"}
-FOREIGN_IDS = {"c-portainer", "c-other-web", "n-other-lan", "n-bridge", "n-host", "n-none"}
+FOREIGN_NAMES = {"portainer", "other-web", "other-lan", "bridge", "host", "none", "otherdata",
+                 "demo-spare", "demo-spoof", "demo-sparenet", "sparedata", "spoofdata"}
+FOREIGN_IDS = {"c-portainer", "c-other-web", "n-other-lan", "n-bridge", "n-host", "n-none",
+               "c-demo-spare", "c-demo-spoof", "n-demo-sparenet"}
 
 
 def never_touches_foreign(plan: Plan) -> None:
@@ -606,7 +636,7 @@ def test_empty_engine_creates_everything_and_pulls_missing_images() -> None:
         ("create-container", "demo-client", None, None),
     ]
     assert plan.up_to_date_hosts == ()
-    specs = {c.name: c for c in desired_state(sc)["local"].containers}
+    specs = {c.name: c for c in desired_state(sc, INSTANCE)["local"].containers}
     assert all(op.container == specs[op.name]
                for op in plan.ops if op.action == "create-container")
 
@@ -932,7 +962,8 @@ def test_every_pair_of_out_of_band_changes_converges(start: str) -> None:
 def _teardown_state() -> list[HostObserved]:
     """demo on two hosts, beside another lab's objects and unlabelled ones."""
     local = deploy(scenario())["local"]
-    edge_labels = ((labels.SCENARIO, "demo"), (labels.KEY, "probe"), (labels.KIND, "helper"))
+    edge_labels = ((labels.SCENARIO, "demo"), (labels.INSTANCE, INSTANCE), (labels.KEY, "probe"),
+                   (labels.KIND, "helper"))
     edge = HostObserved(
         "edge", "1.45", "27.3.1",
         (LiveContainer("c-probe", "demo-probe", "busybox", "exited", edge_labels, "bridge", ()),
@@ -943,7 +974,7 @@ def _teardown_state() -> list[HostObserved]:
 
 
 def test_teardown_removes_only_this_scenarios_objects() -> None:
-    plan = teardown("demo", _teardown_state())
+    plan = teardown(DEMO, _teardown_state())
     assert_golden("teardown", plan)
     assert rows(plan) == [
         ("remove-container", "demo-web", "c-web", None),
@@ -958,7 +989,7 @@ def test_teardown_removes_only_this_scenarios_objects() -> None:
 
 
 def test_teardown_with_volumes_removes_labelled_volumes() -> None:
-    plan = teardown("demo", _teardown_state(), volumes=True)
+    plan = teardown(DEMO, _teardown_state(), volumes=True)
     assert_golden("teardown-volumes", plan)
     assert [(op.action, op.host, op.name) for op in plan.ops if op.action == "remove-volume"] == [
         ("remove-volume", "local", "dbdata")]
@@ -968,18 +999,19 @@ def test_teardown_with_volumes_removes_labelled_volumes() -> None:
 
 def test_teardown_leaves_nothing_of_the_lab_and_everything_else() -> None:
     before = {o.host: o for o in _teardown_state()}
-    after = simulate(teardown("demo", before.values(), volumes=True), before)
-    assert_same(shape(after, "demo", owned=True), set())
+    after = simulate(teardown(DEMO, before.values(), volumes=True), before)
+    assert_same(shape(after, DEMO, owned=True), set())
     for host in before:
         assert [v.name for v in after[host].volumes
-                if dict(v.labels).get(labels.SCENARIO) == "demo"] == []
-    assert_same(shape(after, "demo", owned=False), shape(before, "demo", owned=False))
-    assert [v.name for v in after["local"].volumes] == ["otherdata"]
+                if DEMO.owns(dict(v.labels))] == []
+    assert_same(shape(after, DEMO, owned=False), shape(before, DEMO, owned=False))
+    # another lab's volume, and those of another copy of demo or with no instance label
+    assert [v.name for v in after["local"].volumes] == ["otherdata", "sparedata", "spoofdata"]
     assert [v.name for v in after["edge"].volumes] == ["dbdata"]
 
 
 def test_teardown_of_absent_lab_is_empty() -> None:
-    plan = teardown("nosuchlab", _teardown_state(), volumes=True)
+    plan = teardown(labels.Owner("nosuchlab", INSTANCE), _teardown_state(), volumes=True)
     assert plan.ops == ()
     assert plan.text() == "lab nosuchlab is up to date: nothing to do\n"
 
@@ -1012,7 +1044,7 @@ def test_plan_text_does_not_depend_on_op_order() -> None:
 
 
 def test_op_describe_forms() -> None:
-    a = desired_state(scenario())["local"].containers[0].attachments[0]
+    a = desired_state(scenario(), INSTANCE)["local"].containers[0].attachments[0]
     assert Op("connect", "h", "demo-web", "why", attachment=a).describe() == (
         "connect demo-web to demo-lan [h]: why")
     assert Op("disconnect", "h", "demo-web", "why", network_name="demo-lan").describe() == (
@@ -1037,7 +1069,8 @@ def test_a_stopped_container_on_a_recreated_network_is_recreated() -> None:
     stopped = tuple(dataclasses.replace(c, state="created") if c.name == "lab-a" else c
                     for c in o.containers)
     live["local"] = dataclasses.replace(o, containers=stopped)
-    lines = reconcile("lab", desired_state(edited), live).text().splitlines()
+    lines = reconcile(labels.Owner("lab", INSTANCE), desired_state(edited, INSTANCE),
+                      live).text().splitlines()
     assert ("recreate container lab-a [local]: network lan is recreated and the container is "
             "not running") in lines
     assert "connect lab-b to lab-lan [local]: network lan is recreated" in lines
