@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from dnetlab.engine import diagnose, ssh, sshconfig
-from dnetlab.engine.errors import EngineError, translated
+from dnetlab.engine.errors import EngineError, EngineUnreachable, translated
 from dnetlab.errors import EnvironmentFailure
 from dnetlab.model import Host
 
@@ -126,7 +126,8 @@ class Connection:
                 try:
                     return self.reader.get(url)
                 except OSError as exc:
-                    raise EngineError(f"host {self.host.key}: reading {what}: {exc}") from exc
+                    raise EngineUnreachable(f"host {self.host.key}: reading {what}: "
+                                            f"{exc}") from exc
             return sdk_call()
 
     def ssh_client(self) -> Any:
