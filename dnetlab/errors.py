@@ -6,6 +6,7 @@ code. Any other exception is a bug and shows a traceback only with `--debug`.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal
@@ -54,7 +55,7 @@ class Issue:
                 if self.template_line
                 else f"line {self.rendered_line} of the rendered text: templating moved it"
             )
-            text += f" ({how}; see `dnetlab render {self.file}`)"
+            text += f" ({how}; see `dnetlab render {shlex.quote(self.file)}`)"
         return _printable(f"{where}: {path}: {text}")
 
     @property

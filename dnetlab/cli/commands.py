@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +22,7 @@ from dnetlab.errors import DnetlabError, ExitCode, ScenarioInvalid
 
 if TYPE_CHECKING:
     from dnetlab.load.rendered import Variables
+    from dnetlab.model import Host
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -203,7 +204,7 @@ def _interruptible() -> Iterator[threading.Event]:
         signal.signal(signal.SIGTERM, old_term)
 
 
-def _report_apply(result: Any, what: str, name: str) -> None:
+def _report_apply(result: Any, what: str, name: str, hosts: Iterable[Host] = ()) -> None:
     if result is None:
         return
     for step in result.failed:
@@ -213,6 +214,17 @@ def _report_apply(result: Any, what: str, name: str) -> None:
         click.echo(f"dnetlab: interrupted: {len(result.steps)} step(s) done, {result.not_run} "
                    f"not started; run `dnetlab {what}` again to finish", err=True)
         raise SystemExit(130)
+    lost = sorted({step.ops[0].host for step in result.failed if step.environment})
+    if lost:
+        from dnetlab.engine.connect import engine_url
+
+        urls = {h.key: engine_url(h) for h in hosts}
+        for key in lost:
+            where = f" ({urls[key]})" if key in urls else ""
+            click.echo(f"dnetlab: host {key!r}{where}: its Docker engine stopped answering "
+                       f"during `{what}`; what was done on the other hosts is kept; run "
+                       f"`dnetlab {what}` again once it answers", err=True)
+        raise SystemExit(ExitCode.ENVIRONMENT)
     if result.failed:
         hint = ("run `dnetlab up` again once the cause is fixed; what was done is kept"
                 if what == "up" else "run `dnetlab down` again")
@@ -295,7 +307,7 @@ def up(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...], worke
         result = lab_up(loaded, reporter_for(), workers=workers or DEFAULT_WORKERS, stop=stop,
                         variables=variables.cli, vars_files=tuple(vars_files))
     name = loaded.scenario.name
-    _report_apply(result.applied, "up", name)
+    _report_apply(result.applied, "up", name, loaded.scenario.hosts)
     if result.applied is None:
         click.echo(f"lab {name} is up to date ({result.seconds:.2f} s)")
     else:
@@ -335,14 +347,15 @@ def down(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
     else:
         name = records.pick(lab_name).name
         sc = None
+    hosts = hosts_for(name, sc)
     with _interruptible() as stop:
-        result = lab_down(name, hosts_for(name, sc), reporter_for(),
-                          workers=workers or DEFAULT_WORKERS, graceful=graceful,
-                          volumes=volumes, stop=stop, confirm=_confirm_down(name, yes))
+        result = lab_down(name, hosts, reporter_for(), workers=workers or DEFAULT_WORKERS,
+                          graceful=graceful, volumes=volumes, stop=stop,
+                          confirm=_confirm_down(name, yes))
     if result.declined:
         click.echo(f"lab {name}: nothing was removed", err=True)
         raise SystemExit(ExitCode.FAILED)
-    _report_apply(result.applied, "down", name)
+    _report_apply(result.applied, "down", name, hosts)
     if result.plan.empty:
         click.echo(f"lab {name} is down: nothing of it was found")
     else:
@@ -415,7 +428,8 @@ def status(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
 def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
            vars_files: tuple[str, ...], workers: int | None, fmt: str, output: str | None,
            auto: bool, probe_names: tuple[str, ...], trust_once: bool) -> None:
-    """Run the lab's probes; exit 0 when all pass, 1 when one fails."""
+    """Run the lab's probes; exit 0 when all pass, 1 when one fails, 3 when a host's
+    engine stopped answering (its probes are errors, the other hosts' results stand)."""
     from dnetlab.cli.verify_view import LiveProgress, print_table
     from dnetlab.lab.session import DEFAULT_WORKERS
     from dnetlab.lab.trust import require
@@ -456,6 +470,11 @@ def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
         print_table(report)
     else:
         click.echo(text, nl=not text.endswith("\n"))
+    for why in report.unreachable:
+        click.echo(f"dnetlab: {why}; that host's probes are errors, the other hosts' "
+                   "results stand", err=True)
+    if report.unreachable:
+        raise SystemExit(ExitCode.ENVIRONMENT)
     if not report.ok:
         raise SystemExit(ExitCode.FAILED)
 

@@ -3,8 +3,9 @@ every operation on it.
 
 Three transports, chosen for speed: a local `unix://` engine is read with the standard
 library over its socket (`SocketReader`), and the SDK is loaded only when something is to
-be changed; other engines get the SDK client at once, over `ssh://` with one pool of SSH
-channels per host. A connection that fails says why (`diagnose`).
+be changed; other engines get the SDK client at once, over `ssh://` on a connection made
+with the user's SSH config and one pool of SSH channels per host (`sshtransport`). A
+connection that fails says why (`diagnose`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from dnetlab.engine import diagnose, ssh
-from dnetlab.engine.errors import EngineError, translated
+from dnetlab.engine import diagnose, ssh, sshconfig
+from dnetlab.engine.errors import EngineError, EngineUnreachable, translated
 from dnetlab.errors import EnvironmentFailure
 from dnetlab.model import Host
 
@@ -43,10 +45,12 @@ def load_sdk(need_ssh: bool) -> Any:
         import docker
         import docker.api.client as api_client
 
-        if need_ssh and not hasattr(api_client, "SSHHTTPAdapter"):
-            from docker.transport.sshconn import SSHHTTPAdapter
+        if need_ssh:
+            # the SDK's own adapter reads little of the user's SSH config (see
+            # sshtransport): every ssh:// client gets dnetlab's, which reads all of it
+            from dnetlab.engine.sshtransport import ResolvedSSHAdapter
 
-            api_client.SSHHTTPAdapter = SSHHTTPAdapter
+            api_client.SSHHTTPAdapter = ResolvedSSHAdapter
         return docker
 
 
@@ -122,7 +126,8 @@ class Connection:
                 try:
                     return self.reader.get(url)
                 except OSError as exc:
-                    raise EngineError(f"host {self.host.key}: reading {what}: {exc}") from exc
+                    raise EngineUnreachable(f"host {self.host.key}: reading {what}: "
+                                            f"{exc}") from exc
             return sdk_call()
 
     def ssh_client(self) -> Any:
@@ -142,23 +147,33 @@ def open_connection(host: Host, timeout: float = 30.0) -> Connection:
         return _open_socket(host, url, timeout)
     docker = load_sdk(url.startswith("ssh://"))
     try:
-        if host.engine is None:
-            kwargs = docker.utils.kwargs_from_env()
-            kwargs.setdefault("base_url", DEFAULT_SOCKET)
-            api = docker.APIClient(version="auto", timeout=timeout, **kwargs)
-        else:
-            api = docker.APIClient(base_url=url, version="auto", timeout=timeout,
-                                   use_ssh_client=False)
-            ssh.one_pool_per_host(api)
+        with _ssh_target(url):
+            if host.engine is None:
+                kwargs = docker.utils.kwargs_from_env()
+                kwargs.setdefault("base_url", DEFAULT_SOCKET)
+                api = docker.APIClient(version="auto", timeout=timeout, **kwargs)
+            else:
+                api = docker.APIClient(base_url=url, version="auto", timeout=timeout,
+                                       use_ssh_client=False)
     except Exception as exc:
         if url.startswith("ssh://"):
             raise EnvironmentFailure(diagnose.ssh_failure_asking_the_host(
-                docker, host, url, exc, timeout)) from exc
+                host, url, exc, timeout)) from exc
         raise diagnose.unreachable(host, url, exc) from exc
     # version="auto" already asked the engine for its version: no second call
     conn = Connection(host, api, url)
     _check_api(host, url, conn.api_version)
     return conn
+
+
+def _ssh_target(url: str) -> AbstractContextManager[None]:
+    """For an ssh:// URL, the SSH target its client connects to: the URL as written, with
+    the user's SSH config (see `sshtransport.resolved_as`)."""
+    if not url.startswith("ssh://"):
+        return nullcontext()
+    from dnetlab.engine import sshtransport  # loaded with the SDK's SSH support
+
+    return sshtransport.resolved_as(sshconfig.resolve_url(url))
 
 
 def _open_socket(host: Host, url: str, timeout: float) -> Connection:

@@ -7,11 +7,18 @@ no engine behind the login) and said with the command that fixes it.
 
 from __future__ import annotations
 
-import urllib.parse
 from contextlib import suppress
-from typing import Any
 
 from dnetlab.engine.ssh import run_command
+from dnetlab.engine.sshconfig import (
+    CONFIG_ENV,
+    HopError,
+    JumpChannelError,
+    SSHConfigError,
+    SSHTarget,
+    plain_target,
+    resolve_url,
+)
 from dnetlab.errors import EnvironmentFailure
 from dnetlab.model import Host
 
@@ -26,41 +33,71 @@ def unreachable(host: Host, url: str, exc: BaseException) -> EnvironmentFailure:
         f"host {host.key!r}: cannot reach the Docker engine at {url}: {_reason(exc)}; {hint}")
 
 
-def ssh_failure_asking_the_host(docker: Any, host: Host, url: str, exc: BaseException,
+def ssh_failure_asking_the_host(host: Host, url: str, exc: BaseException,
                                 timeout: float) -> str:
     """`ssh_failure`, and when all it can say is that no engine answered behind a working
     login, what the host itself says about it."""
-    said = ssh_failure(host, url, exc)
-    if said.endswith(_NO_ANSWER_HINT):
-        said = _ask_the_host(docker, host, url, timeout) or said
+    target = _target(url)
+    said = ssh_failure(host, url, exc, target)
+    if said.endswith(_NO_ANSWER_HINT) and target is not None:
+        said = _ask_the_host(host, url, target, timeout) or said
     return said
 
 
-def ssh_failure(host: Host, url: str, exc: BaseException) -> str:
-    """What went wrong on the way to an engine over SSH, and how to fix it."""
-    parts = urllib.parse.urlsplit(url)
-    addr = parts.hostname or "?"
-    port = f" -p {parts.port}" if parts.port else ""
+def ssh_failure(host: Host, url: str, exc: BaseException,
+                target: SSHTarget | None = None) -> str:
+    """What went wrong on the way to an engine over SSH, and how to fix it: the commands
+    to paste name the host as the user's config resolves it, each argument quoted."""
+    target = target or _target(url) or plain_target(url)
+    chain = _chain(exc)
+    names = {type(e).__name__ for e in chain}
+    text = " ".join(str(e) for e in chain)
     who = f"host {host.key!r} ({url})"
-    names = {type(e).__name__ for e in _chain(exc)}
-    text = " ".join(str(e) for e in _chain(exc))
+    config_error = next((e for e in chain if isinstance(e, SSHConfigError)), None)
+    if config_error is not None:
+        return (f"{who}: the SSH config cannot be used: {config_error}; fix it (dnetlab reads "
+                f"${CONFIG_ENV} when set, else ~/.ssh/config)")
+    channel = next((e for e in chain if isinstance(e, JumpChannelError)), None)
+    if channel is not None:
+        return (f"{who}: {channel}; is the host up and sshd running, and does the jump host "
+                "reach it?")
+    hop_error = next((e for e in chain if isinstance(e, HopError)), None)
+    hop = hop_error.hop if hop_error is not None else target
+    if hop_error is not None:
+        who += f" through jump host {hop.display}"
+        key_of = f"the SSH host key of jump host {hop.display}"
+        login = hop.ssh_command("true")
+    else:
+        key_of = "its SSH host key"
+        login = hop.ssh_command("docker", "version")
     if "BadHostKeyException" in names or "does not match" in text:
-        return (f"{who}: its SSH host key has CHANGED since it was recorded in known_hosts; "
-                "if the host was rebuilt, remove the old key with `ssh-keygen -R "
-                f"{addr}` and add the new one after checking it (`ssh-keyscan{port} {addr}`)")
+        return (f"{who}: {key_of} has CHANGED since it was recorded in known_hosts; if the "
+                f"host was rebuilt, remove the old key with `{hop.forget_command()}` and add "
+                f"the new one after checking it (`{hop.keyscan_command()}`)")
     if "not found in known_hosts" in text:
-        return (f"{who}: its SSH host key is unknown; dnetlab never accepts a key silently: "
-                f"check it and add it with `ssh-keyscan{port} {addr} >> ~/.ssh/known_hosts` "
-                f"(or connect once with `ssh{port} {parts.username or 'root'}@{addr}`)")
+        return (f"{who}: {key_of} is unknown; dnetlab never accepts a key silently: check it "
+                f"and add it with `{hop.keyscan_command()}` (or connect once with "
+                f"`{hop.ssh_command()}`)")
     if "AuthenticationException" in names or "Authentication failed" in text:
-        return (f"{who}: the SSH login was refused; dnetlab uses your SSH keys and agent: "
-                f"check `ssh{port} {parts.username or 'root'}@{addr} docker version` works")
+        return (f"{who}: the SSH login was refused; dnetlab uses your SSH keys, agent and "
+                f"SSH config: check `{login}` works")
     if ("NoValidConnectionsError" in names or "timed out" in text or "Unable to connect" in text
             or "No route to host" in text or "Connection refused" in text):
         return (f"{who}: cannot open an SSH connection ({_reason(exc)}); is the host up and "
                 "sshd running?")
+    if hop_error is not None:
+        return f"{who}: the SSH connection failed ({_reason(hop_error)})"
     return (f"{who}: connected over SSH but the Docker engine did not answer ({_reason(exc)}); "
             + _NO_ANSWER_HINT)
+
+
+def _target(url: str) -> SSHTarget | None:
+    """The URL resolved with the user's SSH config; None when the config is unusable (the
+    failure itself says so)."""
+    try:
+        return resolve_url(url)
+    except SSHConfigError:
+        return None
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -72,25 +109,25 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return out
 
 
-def _ask_the_host(docker: Any, host: Host, url: str, timeout: float) -> str | None:
+def _ask_the_host(host: Host, url: str, target: SSHTarget, timeout: float) -> str | None:
     """Why a host that accepted the SSH login gave no engine, in the host's own words:
-    `docker version` run there in a session of a new connection (made as the SDK makes
-    its own). None when that does not tell more."""
+    `docker version` run there in a session of a new connection (made as the engine's
+    own). None when that does not tell more."""
+    from dnetlab.engine import sshtransport  # loaded already: the SSH engine needed it
+
     who = f"host {host.key!r} ({url})"
     try:
-        # as APIClient does: the adapter wants the port spelled out
-        adapter = docker.transport.SSHHTTPAdapter(docker.utils.parse_host(url, False),
-                                                  timeout=timeout)
+        client = sshtransport.connect(target, timeout)
     except Exception:
         return None
     try:
-        out, err, status = run_command(adapter.ssh_client, "docker version --format "
+        out, err, status = run_command(client, "docker version --format "
                                        "'{{.Server.APIVersion}}'", b"", min(timeout, 15.0))
     except Exception:
         return None
     finally:
         with suppress(Exception):
-            adapter.close()
+            client.close()
     said = (err.decode(errors="replace") + out.decode(errors="replace")).strip()
     last = said.splitlines()[-1] if said else ""
     if status == 127 or "command not found" in said or "docker: not found" in said:

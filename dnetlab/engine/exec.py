@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from dnetlab.engine import hostexec
 from dnetlab.engine.connect import Connection
-from dnetlab.engine.errors import EngineError, translated
+from dnetlab.engine.errors import EngineError, EngineUnreachable, gist, translated
 from dnetlab.engine.ssh import run_command
 
 _EXEC_POLL_S = 0.05
@@ -169,12 +169,26 @@ def exec_many(conn: Connection, jobs: Sequence[hostexec.Job], parallel: int) -> 
         results = hostexec.parse(reply, mark, len(jobs))
     except hostexec.FramingError as exc:
         detail = err.decode(errors="replace").strip() or str(exc)
+        transport = client.get_transport()
+        if transport is None or not transport.is_active():
+            # the reply was cut short because the connection went, not the command
+            return [EngineUnreachable(f"{what}: the SSH connection was lost before the host "
+                                      "replied") for _ in jobs]
         return [EngineError(f"{what} (exit {status}): {detail}") for _ in jobs]
     except (OSError, EOFError, paramiko.SSHException) as exc:
-        return [EngineError(f"{what}: {exc or type(exc).__name__}") for _ in jobs]
-    return [ExecResult(r.exit_code, r.output) if r.started
-            else EngineError(f"host {conn.host.key}: exec in {job.container}: {r.output}")
+        return [EngineUnreachable(f"{what}: the SSH connection was lost ({gist(exc)})")
+                for _ in jobs]
+    return [ExecResult(r.exit_code, r.output) if r.started else _not_started(conn, job, r)
             for job, r in zip(jobs, results, strict=True)]
+
+
+def _not_started(conn: Connection, job: hostexec.Job, r: hostexec.JobResult) -> EngineError:
+    """Why docker did not run a job's shell: the container's fault (no `sh`, gone), or the
+    engine's absence (dockerd stopped behind a working SSH login)."""
+    what = f"host {conn.host.key}: exec in {job.container}: {r.output}"
+    if "Cannot connect to the Docker daemon" in r.output:
+        return EngineUnreachable(what)
+    return EngineError(what)
 
 
 def run_helper(conn: Connection, image: str, argv: list[str], network_mode: str,

@@ -1,37 +1,13 @@
-"""What dnetlab does with an engine's SSH connection beyond the SDK's transport: one pool of
-channels per host, and a plain command on the connection already open.
+"""What dnetlab does with an engine's SSH connection beyond the SDK's requests: a plain
+command on the connection already open (the connection itself, and its one pool of
+channels per host, are `sshtransport`'s).
 
-No paramiko import here: the objects come from the SDK's SSH adapter, which loaded it.
+No paramiko import here: the objects come from the SSH adapter, which loaded it.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-
-def one_pool_per_host(api: Any) -> None:
-    """Reuse SSH channels across requests.
-
-    docker-py keys its SSH connection pools by the full request URL (docker/docker-py#2966),
-    so nearly every request (each exec is three URLs) opens a new channel: a new session,
-    the user's login shell, a remote `docker system dial-stdio`, about 120 ms here. One
-    pool per host keeps the channels and reuses them.
-    """
-    adapter = getattr(api, "_custom_adapter", None)
-    if adapter is None or not hasattr(adapter, "pools") or not hasattr(adapter, "ssh_client"):
-        return
-    by_url = adapter.get_connection
-
-    def per_host(url: str, proxies: Any = None) -> Any:
-        return by_url("ssh-host", proxies)
-
-    adapter.get_connection = per_host
-    # the client asked for the engine's version before this patch: that request's pool
-    # holds an open channel, which becomes the host's pool instead of being left idle
-    with adapter.pools.lock:
-        opened = list(adapter.pools.keys())
-        if opened and "ssh-host" not in adapter.pools:
-            adapter.pools["ssh-host"] = adapter.pools[opened[0]]
 
 
 def open_client(api: Any) -> Any:

@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from dnetlab.engine.engine import Engine
-from dnetlab.errors import DnetlabError
+from dnetlab.errors import DnetlabError, ExitCode
 from dnetlab.lab.progress import Reporter
 from dnetlab.reconcile.plan import Op, Phase, Plan
 
@@ -26,6 +26,8 @@ class StepResult:
     ok: bool
     error: str | None
     seconds: float
+    # the failure was the environment's (the engine stopped answering), not the step's
+    environment: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ def _run_step(engines: Mapping[str, Engine], step: tuple[Op, ...], options: Appl
         for op in step:
             runner(engines, op, options)
     except DnetlabError as exc:
-        return StepResult(step, False, exc.message, time.monotonic() - started)
+        return StepResult(step, False, exc.message, time.monotonic() - started,
+                          exc.exit_code == ExitCode.ENVIRONMENT)
     except Exception as exc:  # an engine connection dropped mid-call, say
         return StepResult(step, False, f"{type(exc).__name__}: {exc}",
                           time.monotonic() - started)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import stat
 import time
 from dataclasses import asdict, dataclass
@@ -56,7 +57,8 @@ def _load() -> dict[str, Approval]:
         return {}
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise UsageError(f"{path} is not a regular file; remove it (rm {path})")
+            raise UsageError(f"{path} is not a regular file; remove it "
+                             f"(`rm {shlex.quote(str(path))}`)")
         data = fh.read(_MAX_BYTES + 1)
     try:
         raw: Any = json.loads(data)
@@ -65,8 +67,8 @@ def _load() -> dict[str, Approval]:
                 for k, v in raw["approvals"].items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"the trust store {path} is damaged ({type(exc).__name__}); remove "
-                         f"it (rm {path}) and approve your files again with `dnetlab trust "
-                         "FILE`") from None
+                         f"it (`rm {shlex.quote(str(path))}`) and approve your files again "
+                         "with `dnetlab trust FILE`") from None
 
 
 def approval(path: str) -> Approval | None:
@@ -111,5 +113,5 @@ def require(path: str, found: tuple[Ask, ...], issues: tuple[Any, ...] = (), *,
     lines = [i.format() for i in issues] or [f"{path}: asks: {a.what}" for a in found]
     raise Untrusted(f"{command} refused: {path} is a shared file and {why}:\n  "
                     + "\n  ".join(lines)
-                    + f"\nread them, then approve with `dnetlab trust {path}` (or pass "
-                      "--trust to approve for this run only)")
+                    + f"\nread them, then approve with `dnetlab trust {shlex.quote(path)}` "
+                      "(or pass --trust to approve for this run only)")

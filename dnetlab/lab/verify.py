@@ -59,7 +59,8 @@ def verify(sc: Scenario, *, workers: int = DEFAULT_WORKERS, stop: threading.Even
         results = verifier.run(resolved)
     finally:
         session.close()
-    return VerifyRun(Report(sc.name, tuple(results), time.monotonic() - started),
+    return VerifyRun(Report(sc.name, tuple(results), time.monotonic() - started,
+                            tuple(verifier.lost[h] for h in sorted(verifier.lost))),
                      verifier.execs)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Any
-from urllib.parse import urlsplit
 
+from dnetlab.load import engineurl
 from dnetlab.load.build import Broken
 from dnetlab.load.findings import Findings, did_you_mean
 from dnetlab.load.yamlload import Path
@@ -65,25 +65,8 @@ class Checker:
         for h in self.sc.hosts:
             if h.engine is None:
                 continue
-            p: Path = ("hosts", h.key, "engine")
-            u = urlsplit(h.engine)
-            try:
-                port = u.port
-            except ValueError:
-                self.out.error(p, f"{h.engine!r} has an invalid port")
-                continue
-            if u.scheme in ("ssh", "tcp") and not u.hostname:
-                self.out.error(p, f"{h.engine!r} names no host",
-                               f"write {u.scheme}://{'user@' if u.scheme == 'ssh' else ''}"
-                               f"HOST{':2376' if u.scheme == 'tcp' else ''}")
-            if u.scheme == "unix" and not (u.path or "").startswith("/"):
-                self.out.error(p, f"{h.engine!r} has no absolute socket path",
-                               "write unix:///var/run/docker.sock")
-            if u.scheme == "ssh" and u.password:
-                self.out.error(p, "passwords do not belong in scenario files",
-                               "use an SSH key or agent")
-            if u.scheme == "tcp" and port is None:
-                self.out.error(p, f"{h.engine!r} has no port", "Docker listens on 2375 or 2376")
+            for message, hint in engineurl.problems(h.engine):
+                self.out.error(("hosts", h.key, "engine"), message, hint)
 
     # -- networks ------------------------------------------------------------------------
     def networks(self) -> None:

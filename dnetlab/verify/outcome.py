@@ -30,6 +30,9 @@ class Report:
     scenario: str
     results: tuple[ProbeResult, ...]
     duration_s: float
+    # why a host's engine stopped answering during the run (its probes are errors): the
+    # environment failed, so the run says nothing about the lab there
+    unreachable: tuple[str, ...] = ()
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from dnetlab import labels
 from dnetlab.engine import hostexec
 from dnetlab.engine.engine import Engine
-from dnetlab.engine.errors import EngineError
+from dnetlab.engine.errors import EngineError, EngineUnreachable
 from dnetlab.engine.exec import ExecResult
 from dnetlab.errors import EnvironmentFailure
 from dnetlab.model import DEFAULT_BRIDGE, Scenario
@@ -89,7 +89,22 @@ class Verifier:
         self.stop = stop or threading.Event()
         self.on_result = on_result or (lambda r: None)
         self.execs = 0  # exec calls and helpers made: the cost that batching saves
+        # host -> why its engine stopped answering: its probes are errors from then on,
+        # the other hosts' go on (and the run ends with exit 3, not a verdict on the lab)
+        self.lost: dict[str, str] = {}
         self._lock = threading.Lock()
+
+    def _lose(self, host: str, exc: EngineUnreachable) -> None:
+        detail = exc.message.removeprefix(f"host {host}: ")
+        url = self.engines[host].conn.url
+        with self._lock:
+            self.lost.setdefault(host, f"host {host!r} ({url}) stopped answering: {detail}")
+
+    def _not_run(self, host: str, items: Sequence[_Pending]) -> list[
+            tuple[_Pending, int | None, str]] | None:
+        """Errors for the items of a host already lost, None while it answers."""
+        why = self.lost.get(host)
+        return None if why is None else [(i, None, f"not run: {why}") for i in items]
 
     # -- the two ways of running a batch ------------------------------------------------
     def _exec(self, host: str, container: str, script: str) -> ExecResult:
@@ -109,6 +124,9 @@ class Verifier:
     def _run_source(self, runs_on: str, items: Sequence[_Pending]) -> list[
             tuple[_Pending, int | None, str]]:
         host = items[0].resolved.host
+        lost = self._not_run(host, items)
+        if lost is not None:
+            return lost
         token = batch.new_token()
         if runs_on.startswith("host:"):
             return self._in_helper(host, "host", items, token)
@@ -123,6 +141,9 @@ class Verifier:
     def _run_host(self, host: str, sources: Sequence[tuple[str, Sequence[_Pending]]]) -> list[
             tuple[_Pending, int | None, str]]:
         """Every source container of one SSH host in one command (see `hostexec`)."""
+        lost = self._not_run(host, [i for _, items in sources for i in items])
+        if lost is not None:
+            return lost
         tokens = [batch.new_token() for _ in sources]
         jobs = [hostexec.Job(self.lab.containers[src].id,
                              batch.script([i.command for i in items], token))
@@ -140,6 +161,10 @@ class Verifier:
                         tuple[_Pending, int | None, str]]:
         live = self.lab.containers[runs_on]
         out: list[tuple[_Pending, int | None, str]] = []
+        if isinstance(outcome, EngineUnreachable):
+            # the host is gone, not the container's shell: no helper can run there either
+            self._lose(host, outcome)
+            return [(i, None, outcome.message) for i in items]
         if isinstance(outcome, EngineError):
             # no shell in the image, say: network probes go to a helper, others cannot run
             movable = [i for i in items if not i.command.needs_target]
@@ -166,8 +191,14 @@ class Verifier:
 
     def _in_helper(self, host: str, mode: str, items: Sequence[_Pending], token: str) -> list[
             tuple[_Pending, int | None, str]]:
+        lost = self._not_run(host, items)
+        if lost is not None:
+            return lost
         try:
             _, text = self._helper(host, mode, batch.script([i.command for i in items], token))
+        except EngineUnreachable as exc:
+            self._lose(host, exc)
+            return [(i, None, exc.message) for i in items]
         except EngineError as exc:
             return [(i, None, f"helper container failed: {exc.message}") for i in items]
         parsed = batch.parse(text, token)

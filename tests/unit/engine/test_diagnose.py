@@ -3,6 +3,8 @@ cause, said with the command that fixes it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import docker
 import paramiko
 import pytest
@@ -12,6 +14,14 @@ from dnetlab.model import Host
 
 HOST = Host("h1", "ssh://root@10.99.0.1:2222")
 URL = "ssh://root@10.99.0.1:2222"
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hints name the host as the SSH config resolves it: no config of the machine's
+    user may leak in."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("DNETLAB_SSH_CONFIG", raising=False)
 
 
 def _as_the_sdk_raises(cause: BaseException) -> BaseException:
@@ -30,13 +40,15 @@ def test_an_unknown_host_key_is_never_accepted_and_the_fix_names_the_port() -> N
     said = ssh_failure(HOST, URL, _as_the_sdk_raises(
         paramiko.SSHException("Server '[10.99.0.1]:2222' not found in known_hosts")))
     assert said.startswith(f"host 'h1' ({URL}): its SSH host key is unknown")
-    assert "`ssh-keyscan -p 2222 10.99.0.1 >> ~/.ssh/known_hosts`" in said
+    assert "`ssh-keyscan -H -p 2222 10.99.0.1 >> ~/.ssh/known_hosts`" in said
     assert "`ssh -p 2222 root@10.99.0.1`" in said
 
 
 def test_a_changed_host_key_is_shouted_with_the_way_to_replace_it() -> None:
     said = ssh_failure(HOST, URL, paramiko.SSHException("Host key for server does not match"))
-    assert "its SSH host key has CHANGED" in said and "`ssh-keygen -R 10.99.0.1`" in said
+    assert "its SSH host key has CHANGED" in said
+    # the key is recorded under [host]:port for a port other than 22
+    assert "`ssh-keygen -R '[10.99.0.1]:2222'`" in said
 
 
 def test_a_refused_login_points_at_the_user_s_keys() -> None:

@@ -1,0 +1,146 @@
+"""The SSH connection under an ssh:// engine: paramiko connected to the `SSHTarget` the
+user's config resolves (`sshconfig`), with strict host keys always, `ProxyJump` as a
+`direct-tcpip` channel through the jump host, and the SDK's transport made to use it.
+
+The SDK's own `SSHHTTPAdapter` reads only `~/.ssh/config`, and of it only `HostName`,
+`Port`, `User`, `IdentityFile` and `ProxyCommand`: no `ProxyJump`, no
+`UserKnownHostsFile` (it loads `~/.ssh/known_hosts` alone), no `IdentitiesOnly`, no
+`Include`. `ResolvedSSHAdapter` replaces its client with one made here, and keeps one pool
+of channels per host (the SDK keys its pools by request URL, docker/docker-py#2966, so it
+opened a channel for nearly every request).
+
+Imported only once an ssh:// engine is used (`connect.load_sdk`): it imports paramiko.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import paramiko
+from docker.transport.sshconn import SSHConnectionPool, SSHHTTPAdapter
+
+from dnetlab.engine.sshconfig import HopError, JumpChannelError, SSHTarget, resolve_url
+
+HOST_POOL = "ssh-host"  # the one pool key of an adapter: every request shares its channels
+_given = threading.local()  # the target of the adapter this thread's APIClient makes
+
+
+@contextmanager
+def resolved_as(target: SSHTarget) -> Iterator[None]:
+    """Make the SDK client created in the block use `target`. The SDK hands its adapter
+    the URL rewritten with ":22" added when no port was written, which would hide the
+    config's `Port`: the target resolved from the URL as written is passed alongside."""
+    _given.target = target
+    try:
+        yield
+    finally:
+        _given.target = None
+
+
+class JumpedClient(paramiko.SSHClient):
+    """An SSH client that owns the jump host's client its connection runs through."""
+
+    jump: paramiko.SSHClient | None = None
+
+    def close(self) -> None:
+        super().close()
+        if self.jump is not None:
+            self.jump.close()
+            self.jump = None
+
+
+def connect(target: SSHTarget, timeout: float) -> JumpedClient:
+    """A connected client for `target`. A failure on the way to a jump host is a
+    `HopError` naming that hop; the jump host's refusal to forward, `JumpChannelError`."""
+    jump: JumpedClient | None = None
+    sock: Any = None
+    if target.jump is not None:
+        try:
+            jump = connect(target.jump, timeout)
+        except (HopError, JumpChannelError):
+            raise
+        except Exception as exc:
+            raise HopError(target.jump, exc) from exc
+        transport = jump.get_transport()
+        try:
+            if transport is None:
+                raise paramiko.SSHException("the connection closed")
+            sock = transport.open_channel("direct-tcpip", (target.hostname, target.port),
+                                          ("127.0.0.1", 0), timeout=timeout)
+        except Exception as exc:
+            jump.close()
+            raise JumpChannelError(target.jump, target, exc) from exc
+    elif target.proxy_command:
+        sock = paramiko.ProxyCommand(target.proxy_command)
+    client = JumpedClient()
+    client.jump = jump
+    try:
+        _load_host_keys(client, target)
+        # whatever the config says (StrictHostKeyChecking no, say): an unknown key is
+        # refused, never added
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        # ssh skips an IdentityFile that does not exist; paramiko would fail on it
+        keys = [k for k in target.identity_files if os.path.exists(k)]
+        client.connect(
+            target.hostname, target.port, target.user,
+            # paramiko takes a list (its docs say so; the stubs say str only)
+            key_filename=keys or None,  # type: ignore[arg-type]
+            # IdentitiesOnly: the configured files and nothing else (no agent); without
+            # IdentityFile, ssh's default keys are tried, as ssh does
+            allow_agent=not target.identities_only,
+            look_for_keys=not target.identity_files, sock=sock,
+            timeout=target.connect_timeout or timeout, banner_timeout=timeout,
+            auth_timeout=timeout)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _load_host_keys(client: paramiko.SSHClient, target: SSHTarget) -> None:
+    """The known_hosts files the config names (those that exist), as ssh reads them."""
+    for path in target.global_known_hosts:
+        if os.path.isfile(path):
+            client.load_system_host_keys(path)
+    for path in target.known_hosts:
+        if os.path.isfile(path):
+            client.get_host_keys().load(path)
+
+
+class ResolvedSSHAdapter(SSHHTTPAdapter):  # type: ignore[misc]  # the SDK is untyped
+    """The SDK's SSH adapter on a client connected to the resolved target, one channel
+    pool per host, reconnecting (and making a new pool) when the connection died."""
+
+    def __init__(self, base_url: str, timeout: float = 60, *args: Any, **kwargs: Any) -> None:
+        self.connect_timeout = float(timeout)  # the parent connects before it sets timeout
+        super().__init__(base_url, timeout, *args, **kwargs)
+
+    def _create_paramiko_client(self, base_url: str) -> None:
+        given = getattr(_given, "target", None)
+        self.target = given if given is not None else resolve_url(base_url)
+        self.ssh_client: JumpedClient | None = None
+        self.ssh_params: dict[str, Any] = {}
+
+    def _connect(self) -> None:
+        old, self.ssh_client = self.ssh_client, None
+        if old is not None:
+            old.close()
+        self.ssh_client = connect(self.target, self.connect_timeout)
+
+    def get_connection(self, url: str, proxies: Any = None) -> Any:
+        with self.pools.lock:
+            transport = self.ssh_client.get_transport() if self.ssh_client else None
+            if transport is None or not transport.is_active():
+                self._connect()  # raises when the host cannot be reached again
+                transport = self.ssh_client.get_transport() if self.ssh_client else None
+            pool = self.pools.get(HOST_POOL)
+            if pool is None or pool.ssh_transport is not transport:
+                # a pool made before a reconnect holds the dead transport
+                pool = SSHConnectionPool(ssh_client=self.ssh_client, timeout=self.timeout,
+                                         maxsize=self.max_pool_size, host=self.ssh_host)
+                self.pools[HOST_POOL] = pool
+            return pool
