@@ -32,6 +32,8 @@ def check_regex(pattern: str | None, path: Path, out: FieldErrors) -> None:
         re.compile(pattern)
     except re.error as exc:
         out.error(path, f"invalid regular expression: {exc}")
+    except (RecursionError, OverflowError):  # Python's parser recurses per group
+        out.error(path, "invalid regular expression: nested too deeply")
 
 
 def strings(v: str | list[str] | None) -> tuple[str, ...]:
