@@ -123,7 +123,8 @@ def validate(files: tuple[str, ...], var_items: tuple[str, ...],
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+# a directory is not refused here: read_source says so, located like any other problem
+@click.argument("file", type=click.Path())
 @_vars_options
 def render(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
     """Print the scenario after templating: the text that line numbers refer to."""
@@ -255,7 +256,7 @@ def trust(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) ->
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())  # a directory: as `render`
 @_vars_options
 def plan(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
     """Show what `up` would change, and why; changes nothing."""

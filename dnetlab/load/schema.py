@@ -327,41 +327,53 @@ def _quick(part: str) -> Check:
     return compile_schema(sub, root, _pattern_ok, _canonical) or _ALWAYS
 
 
-def _errors(data: Any) -> Iterator[tuple[Path, ValidationError]]:
-    """Every schema error, with the path of the entry it was found in."""
+@cache
+def _part_validator(part: str) -> Any:
+    """jsonschema's validator for a part named as in `_quick`; made (and jsonschema
+    imported, 60 ms) only when the compiled predicate finds something invalid."""
     v = _validator()
     d = _dispatch()
+    if part == "whole" or d is None:
+        return v
+    if part == "top":
+        return v.evolve(schema=d.top)
+    if part == "probe_base":
+        return v.evolve(schema=d.probe_base)
+    if part.startswith("entry:"):
+        return v.evolve(schema=d.entry[part[len("entry:"):]])
+    return v.evolve(schema=d.probe_types[part[len("probe:"):]])
+
+
+def _check_part(part: str, value: Any, at: Path) -> Iterator[tuple[Path, ValidationError]]:
+    if not _quick(part)(value):
+        yield from ((at, e) for e in _part_validator(part).iter_errors(value))
+
+
+def _errors(data: Any) -> Iterator[tuple[Path, ValidationError]]:
+    """Every schema error, with the path of the entry it was found in."""
+    d = _dispatch()
     if d is None or not isinstance(data, dict):
-        if not _quick("whole")(data):
-            yield from (((), e) for e in v.iter_errors(data))
+        yield from _check_part("whole", data, ())
         return
-    if not _quick("top")(data):
-        yield from (((), e) for e in v.evolve(schema=d.top).iter_errors(data))
-    for section, definition in d.entry.items():
+    yield from _check_part("top", data, ())
+    for section in d.entry:
         entries = data.get(section)
         if section == "probes":
             if not isinstance(entries, list):
                 continue
-            base = v.evolve(schema=d.probe_base)
-            base_ok = _quick("probe_base")
             for i, probe in enumerate(entries):
-                if not base_ok(probe):
-                    yield from (((section, i), e) for e in base.iter_errors(probe))
+                yield from _check_part("probe_base", probe, (section, i))
                 # `if: {properties: {type: {const: T}}}` holds for a probe of type T, and
                 # for anything that is not a mapping: then it failed `type` above already
                 kind = probe.get("type") if isinstance(probe, dict) else None
-                if (isinstance(kind, str) and kind in d.probe_types
-                        and not _quick(f"probe:{kind}")(probe)):
-                    typed = v.evolve(schema=d.probe_types[kind])
-                    yield from (((section, i), e) for e in typed.iter_errors(probe))
+                if isinstance(kind, str) and kind in d.probe_types:
+                    yield from _check_part(f"probe:{kind}", probe, (section, i))
             continue
         if not isinstance(entries, dict):
             continue
-        checker = v.evolve(schema=definition)
-        ok = _quick(f"entry:{section}")
+        part = f"entry:{section}"
         for key, value in entries.items():
-            if not ok(value):
-                yield from (((section, key), e) for e in checker.iter_errors(value))
+            yield from _check_part(part, value, (section, key))
 
 
 @dataclass(frozen=True)

@@ -268,9 +268,10 @@ class Checker:
         networks that may clash (those on one host; overlays against the rest), the
         ranges are sorted by start, and each is compared with the one reaching furthest
         among those before it: any range that overlaps an earlier one overlaps that one.
-        So every network that overlaps another on a shared host takes part in a reported
-        pair, in n log n; a network overlapping several is not told each of them (with
-        every pair, 10,000 copies of one subnet made 50 million messages).
+        So in n log n: whenever some pair overlaps, one is reported; every network that
+        overlaps another on a host they share takes part in a reported pair; but a
+        network overlapping several is not told each of them (with every pair, 10,000
+        copies of one subnet made 50 million messages).
         """
         order = {n.key: i for i, n in enumerate(self.sc.networks)}
         reported: set[tuple[str, str, str]] = set()
