@@ -272,19 +272,43 @@ _Log = list[tuple[Path, Mark]]
 @dataclass
 class _Anchor:
     """An anchored value, built once; an alias to it reuses the value and adds its counts
-    and positions at the alias's place, without building it again."""
+    and positions at the alias's place, without building it again.
+
+    Its positions stay where they were logged, a slice of the builder's logs, and are
+    made relative (and its height found) only when an alias needs them: anchors nested
+    60 deep around 150,000 values would otherwise copy them 60 times."""
 
     value: Any
     kind: type  # ScalarEvent, SequenceStartEvent or MappingStartEvent
     mark: Any  # the parser's mark, for the parser's own messages
     tag: str
     raw: str | None  # a scalar's text, for use as a mapping key
-    values: _Log  # positions inside it, by path relative to it
-    keys: _Log
-    count: int  # values in it, itself included
-    chars: int  # characters of its keys and scalars
-    height: int  # levels below it
-    done: bool  # False while it is being built: an alias to it then contains itself
+    count: int = 0  # values in it, itself included
+    chars: int = 0  # characters of its keys and scalars
+    done: bool = False  # False while it is being built: an alias to it contains itself
+    depth: int = 0  # length of its own path, stripped from the logged ones
+    values_log: _Log = field(default_factory=list)
+    values_span: tuple[int, int] = (0, 0)
+    keys_log: _Log = field(default_factory=list)
+    keys_span: tuple[int, int] = (0, 0)
+    _height: int | None = None
+
+    def value_positions(self) -> _Log:
+        """Positions of the values inside it, by path relative to it."""
+        n = self.depth
+        return [(p[n:], m) for p, m in self.values_log[slice(*self.values_span)]]
+
+    def key_positions(self) -> _Log:
+        n = self.depth
+        return [(p[n:], m) for p, m in self.keys_log[slice(*self.keys_span)]]
+
+    def height(self) -> int:
+        """Levels below it: every value inside has a position, so the longest path."""
+        if self._height is None:
+            longest = max((len(p) for p, _ in self.values_log[slice(*self.values_span)]),
+                          default=self.depth)
+            self._height = longest - self.depth
+        return self._height
 
 
 @dataclass
@@ -340,12 +364,12 @@ class _EventBuilder:
         if self.open:
             self.keys_log.append((path, mark))
 
-    def _replay(self, a: _Anchor, path: Path, strip: int = 0) -> None:
-        """An anchor's positions at `path`; `strip` drops leading parts of their relative
-        paths (the items of a sequence merged with `<<`)."""
-        for rel, m in a.values:
+    def _replay(self, values: _Log, keys: _Log, path: Path, strip: int = 0) -> None:
+        """Positions relative to an anchor, at `path`; `strip` drops leading parts of
+        their paths (the items of a sequence merged with `<<`)."""
+        for rel, m in values:
             self._value_at((*path, *rel[strip:]), m)
-        for rel, m in a.keys:
+        for rel, m in keys:
             self._key_at((*path, *rel[strip:]), m)
 
     # -- the document ----------------------------------------------------------------------
@@ -397,13 +421,9 @@ class _EventBuilder:
 
     def _node(self, event: Any, path: Path, depth: int) -> Any:
         if isinstance(event, AliasEvent):
-            a = self._alias(event)
-            if not a.done or depth + a.height > MAX_DEPTH:
-                raise YamlProblem(_mark(event.start_mark), f"nesting deeper than {MAX_DEPTH} "
-                                  "levels (or an alias that contains itself)")
+            a = self._aliased(event, depth)
             _check_tag(a.tag, a.mark)  # an anchored key is checked only when used as a value
-            self._add(a.count, a.chars, event.start_mark)
-            self._replay(a, path)
+            self._replay(a.value_positions(), a.key_positions(), path)
             return a.value
         if depth >= MAX_DEPTH:
             raise YamlProblem(_mark(event.start_mark), f"nesting deeper than {MAX_DEPTH} "
@@ -418,8 +438,7 @@ class _EventBuilder:
                                    self.count, self.chars))
             # registered before its content, so that an alias inside it is found (and
             # refused) rather than reported as undefined
-            self.anchors[anchor] = _Anchor(None, type(event), event.start_mark, "", None, [],
-                                           [], 0, 0, 0, False)
+            self.anchors[anchor] = _Anchor(None, type(event), event.start_mark, "", None)
         self._add(1, 0, event.start_mark)
         self._value_at(path, _mark(event.start_mark))
         tag = event.tag
@@ -445,18 +464,15 @@ class _EventBuilder:
 
     def _close(self, anchor: str, value: Any, tag: str, raw: str | None) -> None:
         o = self.open.pop()
-        n = len(o.path)
         a = self.anchors[anchor]
         a.value, a.tag, a.raw, a.done = value, tag, raw, True
-        a.values = [(p[n:], m) for p, m in self.values_log[o.values_from:]]
-        # every value inside has a position: the longest relative path is its height
-        a.height = max((len(r) for r, _ in a.values), default=0)
-        a.keys = [(p[n:], m) for p, m in self.keys_log[o.keys_from:]]
+        a.depth = len(o.path)
+        # the logs are kept, not cleared, while the document is read: each anchor's
+        # positions are a slice of them (at most the values' limit in all)
+        a.values_log, a.values_span = self.values_log, (o.values_from, len(self.values_log))
+        a.keys_log, a.keys_span = self.keys_log, (o.keys_from, len(self.keys_log))
         a.count = self.count - o.count_from
         a.chars = self.chars - o.chars_from
-        if not self.open:
-            self.values_log.clear()
-            self.keys_log.clear()
 
     def _sequence(self, path: Path, depth: int) -> list[Any]:
         items: list[Any] = []
@@ -491,8 +507,9 @@ class _EventBuilder:
                                 event.start_mark)
         value = _scalar(tag, event.value, event.start_mark) if tag in _ALLOWED_TAGS else None
         self.anchors[anchor] = _Anchor(value, ScalarEvent, event.start_mark, tag, event.value,
-                                       [((), _mark(event.start_mark))], [], 1,
-                                       len(event.value), 0, True)
+                                       count=1, chars=len(event.value), done=True,
+                                       values_log=[((), _mark(event.start_mark))],
+                                       values_span=(0, 1))
 
     def _mapping(self, path: Path, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -565,19 +582,22 @@ class _EventBuilder:
         sources: list[dict[str, Any]] = []
         if isinstance(event, AliasEvent):
             self.get()
-            a = self._merged_alias(event, depth)
+            a = self._aliased(event, depth)
             if a.kind is SequenceStartEvent:  # an anchored list of mappings
+                values: dict[Any, _Log] = {}  # by item
+                keys: dict[Any, _Log] = {}
+                for rel, m in a.value_positions():
+                    values.setdefault(rel[:1], []).append((rel, m))
+                for rel, m in a.key_positions():
+                    keys.setdefault(rel[:1], []).append((rel, m))
                 for i, item in enumerate(a.value):
                     if not isinstance(item, dict):
                         raise YamlProblem(_mark(a.mark), "`<<` merges only mappings")
                     sources.append(item)
-                    self._replay(_Anchor(item, MappingStartEvent, a.mark, a.tag, None,
-                                         [(r, m) for r, m in a.values if r[:1] == (i,)],
-                                         [(r, m) for r, m in a.keys if r[:1] == (i,)],
-                                         0, 0, 0, True), path, strip=1)
+                    self._replay(values.get((i,), []), keys.get((i,), []), path, strip=1)
             elif a.kind is MappingStartEvent:
                 sources.append(a.value)
-                self._replay(a, path)
+                self._replay(a.value_positions(), a.key_positions(), path)
             else:
                 raise YamlProblem(_mark(event.start_mark), "`<<` merges only mappings")
         elif isinstance(event, SequenceStartEvent):
@@ -593,22 +613,28 @@ class _EventBuilder:
                 out.setdefault(k, v)
         return out
 
-    def _merged_alias(self, event: Any, depth: int) -> _Anchor:
+    def _aliased(self, event: Any, depth: int) -> _Anchor:
+        """The anchor an alias at `depth` names, once its counts are added: they are
+        checked before its positions are looked at, so that the work an alias costs
+        stays within the limits."""
         a = self._alias(event)
-        if not a.done or depth + a.height > MAX_DEPTH:
+        if not a.done:
             raise YamlProblem(_mark(event.start_mark), f"nesting deeper than {MAX_DEPTH} "
                               "levels (or an alias that contains itself)")
         self._add(a.count, a.chars, event.start_mark)
+        if depth + a.height() > MAX_DEPTH:
+            raise YamlProblem(_mark(event.start_mark), f"nesting deeper than {MAX_DEPTH} "
+                              "levels (or an alias that contains itself)")
         return a
 
     def _merge_source(self, path: Path, depth: int) -> dict[str, Any]:
         event = self.peek()
         if isinstance(event, AliasEvent):
             self.get()
-            a = self._merged_alias(event, depth)
+            a = self._aliased(event, depth)
             if a.kind is not MappingStartEvent:
                 raise YamlProblem(_mark(a.mark), "`<<` merges only mappings")
-            self._replay(a, path)
+            self._replay(a.value_positions(), a.key_positions(), path)
             return dict(a.value)
         if not isinstance(event, MappingStartEvent):
             raise YamlProblem(_mark(event.start_mark), "`<<` merges only mappings")

@@ -105,6 +105,25 @@ def alias_memory() -> Case:
 
 
 @case
+def nested_anchors() -> Case:
+    """Anchors nested 60 deep around 150,000 values: each anchor copied its positions
+    (60 times 150,000) when it closed."""
+    text = (HEAD + NET + ONE + "x: " + "".join(f"&a{i} [" for i in range(60))
+            + ",".join(["1"] * 150_000) + "]" * 60 + "\n")
+    return _text("big-nested-anchors", text, 2, "unknown key 'x'")
+
+
+@case
+def nested_anchors_aliased() -> Case:
+    """The same, each anchor then aliased: the first alias crosses the values' limit."""
+    text = (HEAD + NET + ONE + "x: " + "".join(f"&a{i} [" for i in range(60))
+            + ",".join(["1"] * 150_000) + "]" * 60 + "\n"
+            + "".join(f"y{i}: *a{i}\n" for i in range(60)))
+    return _text("big-nested-anchors-aliased", text, 2,
+                 "the document expands to more than 200000 values")
+
+
+@case
 def scalar_900k_name() -> Case:
     """A value of 900 KB, echoed whole in its error before."""
     return _text("big-value-900k-name", "version: 1\nname: " + "a" * 900_000 + "\n" + NET + ONE,

@@ -255,3 +255,63 @@ def test_issue_format_cuts_whatever_a_message_quotes() -> None:
 def test_paths_cut_long_keys() -> None:
     assert dotted(("containers", "k" * 1000)) == 'containers["' + "k" * 80 + \
         '... (1000 characters)"]'
+
+
+# One value each pattern of the schema accepts: a new pattern needs one here, so that the
+# test below checks it too.
+PATTERN_EXAMPLES = {
+    r"^((\[[0-9a-fA-F:.]+\]|[0-9.]+):)?(([0-9]+(-[0-9]+)?)?:)?[0-9]+(-[0-9]+)?"
+    r"(/(tcp|udp|sctp))?$": "127.0.0.1:8080:80/tcp",
+    r"^([^:]+:)?/[^:]*(:[a-zA-Z,]+)?$": "/srv:/data:ro",
+    r"^(host:)?[a-z0-9][a-z0-9_-]{0,62}$": "host:h1",
+    r"^(no|always|unless-stopped|on-failure(:[0-9]+)?)$": "on-failure:3",
+    r"^(unix|tcp|ssh)://": "ssh://root@h1",
+    r"^.+$": "label",
+    r"^/": "/etc/hosts",
+    r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$": "02:42:0a:00:00:05",
+    r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*)$": "web.lab",
+    r"^[A-Za-z_]+$": "NET_ADMIN",
+    r"^[A-Za-z_][A-Za-z0-9_]*$": "manager_addr",
+    r"^[^=]+$": "PATH",
+    r"^[a-z0-9][a-z0-9-]{0,30}$": "demo",
+    r"^[a-z0-9][a-z0-9_-]{0,62}$": "c1",
+    r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$": "web-1",
+    r"^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,62})$": "lab.example",
+    r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$": "lab-web.1",
+    r"^[a-zA-Z0-9_.-]{1,15}$": "eth0",
+    r"^[a-zA-Z0-9_./-]+$": "net.ipv4.ip_forward",
+    r"^https?://": "http://web/",
+}
+
+
+def _schema_patterns() -> set[str]:
+    from dnetlab.load.schema import schema
+
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                found.add(node["pattern"])
+            assert "patternProperties" not in node  # its keys would need the same care
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(schema())
+    return found
+
+
+@pytest.mark.parametrize("bad", ["\n", "\r", "\t", "\x00", "\x1b", "\x7f", "\x85", "\u2028",
+                                 "\u202e", "\u200b", "\ufeff", "\U000e0041"])
+def test_every_schema_pattern_refuses_control_characters(bad: str) -> None:
+    from dnetlab.load.schema import _pattern_ok
+
+    patterns = _schema_patterns()
+    assert patterns == set(PATTERN_EXAMPLES)
+    for pattern, good in PATTERN_EXAMPLES.items():
+        assert _pattern_ok(pattern, good), pattern
+        for where in (good + bad, bad + good, good[:1] + bad + good[1:]):
+            assert not _pattern_ok(pattern, where), (pattern, where)
