@@ -20,13 +20,24 @@ class Finding:
     at_key: bool = False  # point at the key rather than at its value
 
 
+class TooManyErrors(Exception):
+    """More errors than one file reports: the checks stop there (see `Findings.limit`)."""
+
+
 @dataclass
 class Findings:
     items: list[Finding] = field(default_factory=list)
+    # Errors past which `error` raises TooManyErrors: a file with 100,000 unknown names
+    # is not fixed line by line, and each costs time to find and to word.
+    limit: int | None = None
+    errors: int = 0
 
     def error(self, path: Path, message: str, hint: str | None = None, *,
               at_key: bool = False) -> None:
         self.items.append(Finding(path, message, hint, "error", at_key))
+        self.errors += 1
+        if self.limit is not None and self.errors > self.limit:
+            raise TooManyErrors
 
     def warning(self, path: Path, message: str, hint: str | None = None, *,
                 at_key: bool = False) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from dnetlab.errors import Issue, ScenarioInvalid
 from dnetlab.load.asks import Ask, asks
 from dnetlab.load.build import Broken, Builder
-from dnetlab.load.findings import Finding, Findings, dotted
+from dnetlab.load.findings import Finding, Findings, TooManyErrors, dotted
 from dnetlab.load.limits import MAX_ISSUES, oversized
 from dnetlab.load.render import render
 from dnetlab.load.rendered import Rendered, Variables
@@ -130,10 +130,14 @@ def parse(rendered: Rendered, *, trusted: bool = False) -> Loaded:
         raise _invalid(loc, issues, stopped=True)
     if _section_has_wrong_type(schema_issues):
         raise _invalid(loc, issues)
-    findings = Findings()
-    builder = Builder(data, _broken(schema_issues), findings)
-    sc = builder.scenario(rendered.source.path)
-    check_semantics(sc, data, builder.broken, findings)
+    findings = Findings(limit=MAX_ISSUES - len([i for i in issues if i.severity == "error"]))
+    try:
+        builder = Builder(data, _broken(schema_issues), findings)
+        sc = builder.scenario(rendered.source.path)
+        check_semantics(sc, data, builder.broken, findings)
+    except TooManyErrors:
+        issues += [_finding_issue(loc, positions, f) for f in findings.items]
+        raise _invalid(loc, issues, stopped=True) from None
     issues += [_finding_issue(loc, positions, f) for f in findings.items]
     errors = [i for i in issues if i.severity == "error"]
     if errors:

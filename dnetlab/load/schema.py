@@ -204,6 +204,8 @@ def _translate(err: ValidationError, positions: Positions, prefix: Path) -> list
             )
             out.append(SchemaIssue(kpath, positions.of_key(kpath), f"unknown key {shown(key)}",
                                    hint))
+            if len(out) > MAX_ISSUES:  # one error for 100,000 keys: the first ones do
+                break
         return out
     if v == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message

@@ -65,7 +65,7 @@ class Checker:
     def _unknown(self, path: Path, what: str, name: str, known: list[str]) -> None:
         hint = None
         if self.suggestions_left > 0:
-            self.suggestions_left -= len(known)
+            self.suggestions_left -= len(known) + 50  # and what one call costs by itself
             hint = did_you_mean(name, known)
         if hint is None and known:
             listed = ", ".join(known[:MAX_LISTED])

@@ -223,12 +223,10 @@ def _scalar(tag: str, v: str, mark: Any) -> Any:
     """YAML 1.2 core schema for plain scalars; quoted scalars are always strings."""
     if tag != "?":  # quoted, block, or explicitly tagged
         return _tagged_scalar(tag, v, mark) if tag.startswith(_STD) else v
-    if v in _NULL:
-        return None
-    if v in _TRUE:
-        return True
-    if v in _FALSE:
-        return False
+    if v in _WORDS:
+        return _WORDS[v]
+    if v[0] not in _NUMBER_START:
+        return v
     if _INT.fullmatch(v):
         return _number(v, 10, mark)
     if _OCT.fullmatch(v):
@@ -262,6 +260,9 @@ def _tagged_scalar(full_tag: str, v: str, mark: Any) -> Any:
 
 # First characters of the plain scalars that may be something other than text.
 _MAYBE_SPECIAL = frozenset("0123456789+-.~nNtTfF")
+_NUMBER_START = frozenset("0123456789+-.")
+_WORDS: dict[str, Any] = {**dict.fromkeys(_NULL), **dict.fromkeys(_TRUE, True),
+                          **dict.fromkeys(_FALSE, False)}
 _STR_TAG = _STD + "str"
 _SEQ_TAG = _STD + "seq"
 _MAP_TAG = _STD + "map"

@@ -237,6 +237,32 @@ def probes_unknown_refs() -> Case:
 
 
 @case
+def unknown_keys() -> Case:
+    """99,000 unknown keys: jsonschema's one error for them became 99,000 messages, each
+    with its "did you mean"."""
+    return _text("big-unknown-keys", HEAD + NET + ONE + "".join(f"k{i}: 1\n"
+                                                              for i in range(99_000)),
+                 2, "more than 200 errors")
+
+
+@case
+def unknown_networks() -> Case:
+    """A container on 120,000 unknown networks: a message each, and a suggestion each."""
+    nets = ", ".join(f"n{i}" for i in range(120_000))
+    return _text("big-unknown-networks", HEAD + NET + f"containers:\n  a: {{image: busybox, "
+                 f"networks: [{nets}]}}\n", 2, "unknown network 'n0'")
+
+
+@case
+def unknown_hops() -> Case:
+    hops = ",".join(f"x{j}" for j in range(20))
+    probes = "".join(f"  - {{type: traceroute, from: c{i}, to: c1, path: [{hops}]}}\n"
+                     for i in range(5000))
+    return _text("big-unknown-hops", HEAD + NET + _containers(5000) + "probes:\n" + probes,
+                 2, "unknown container 'x0'")
+
+
+@case
 def values_over() -> Case:
     return _text("big-list-210k-values", HEAD + NET + ONE + "x: [" + ",".join(
         ["1"] * 210_000) + "]\n", 2, "the document expands to more than 200000 values")
