@@ -48,6 +48,10 @@ class Checker:
         self.container_set = frozenset(self.container_keys)
         self.host_by_key: dict[str, Host] = {h.key: h for h in sc.hosts}
         self.container_by_key: dict[str, Container] = {c.key: c for c in sc.containers}
+        # networks of each container, made once: a probe asks for them every time
+        self.nets_of: dict[str, frozenset[str]] = {
+            c.key: frozenset(a.network for a in c.attachments) for c in sc.containers}
+        self._apart: dict[tuple[str, str], bool] = {}  # (a, b): they share no network
         self.suggestions_left = SUGGESTION_BUDGET
         # (probe index, field) -> where each value first stands in that field's list
         self._list_index: dict[tuple[int, str], dict[str, int]] = {}
@@ -398,7 +402,7 @@ class Checker:
                 self._unknown(tp, "network", n, self.net_keys)
                 return
             cont = self.container_by_key.get(c)
-            if cont is not None and cont.attachment(n) is None:
+            if cont is not None and n not in self.nets_of[c]:
                 on = [a.network for a in cont.attachments]
                 self.out.error(tp, f"container {c!r} is not on network {n!r}",
                                f"it is on {', '.join(on)}" if on else "it joins no scenario "
@@ -415,13 +419,13 @@ class Checker:
             self.out.error(p, f"container {b!r} has no address that {a!r} can reach",
                            "point the probe at a literal address")
             return
-        nets_a = {x.network for x in ca.attachments} or {"(default bridge)"}
-        nets_b = {x.network for x in cb.attachments} or {"(default bridge)"}
-        if ca.network_mode == "bridge":
-            nets_a = {"(default bridge)"}
-        if cb.network_mode == "bridge":
-            nets_b = {"(default bridge)"}
-        if not nets_a & nets_b and ca.network_mode != "host":
+        apart = self._apart.get((a, b))
+        if apart is None:  # once per pair: thousands of probes may name the same two
+            default = frozenset({"(default bridge)"})
+            nets_a = default if ca.network_mode == "bridge" else (self.nets_of[a] or default)
+            nets_b = default if cb.network_mode == "bridge" else (self.nets_of[b] or default)
+            apart = self._apart[(a, b)] = nets_a.isdisjoint(nets_b)
+        if apart and ca.network_mode != "host":
             self.out.error(p, f"containers {a!r} and {b!r} share no network, so {b!r} has no "
                            f"address to reach from {a!r}",
                            f"write {b}@NETWORK or a literal address to probe across networks")

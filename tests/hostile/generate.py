@@ -263,6 +263,18 @@ def unknown_hops() -> Case:
 
 
 @case
+def wide_containers() -> Case:
+    """Two containers on all of 10,000 networks, and 5000 probes between them: each probe
+    made both sets of networks again (6 s)."""
+    nets = "".join(f"  n{i}: {{subnet: 10.{i // 256}.{i % 256}.0/24}}\n" for i in range(10_000))
+    on = ", ".join(f"n{i}" for i in range(10_000))
+    text = (HEAD + "networks:\n" + nets + f"containers:\n  a: {{image: busybox, networks: "
+            f"[{on}]}}\n  b: {{image: busybox, networks: [{on}]}}\nprobes:\n"
+            + "  - {type: ping, from: a, to: b}\n" * 5000)
+    return _text("big-wide-containers", text, 0, "5000 probe(s)")
+
+
+@case
 def values_over() -> Case:
     return _text("big-list-210k-values", HEAD + NET + ONE + "x: [" + ",".join(
         ["1"] * 210_000) + "]\n", 2, "the document expands to more than 200000 values")
