@@ -315,3 +315,25 @@ def test_every_schema_pattern_refuses_control_characters(bad: str) -> None:
         assert _pattern_ok(pattern, good), pattern
         for where in (good + bad, bad + good, good[:1] + bad + good[1:]):
             assert not _pattern_ok(pattern, where), (pattern, where)
+
+
+def test_pure_python_parser_builds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where PyYAML comes without libyaml, its Python parser feeds the same builder."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    texts = [p.read_text(encoding="utf-8") for p in sorted(root.glob("scenarios/*.yaml"))]
+    texts += ["a: &x {b: [1, {c: 2}]}\nd: *x\ne: {<<: [*x, {g: 1}], f: 3}\n",
+              "&k key: v\nother: *k\n", "a: 1\na: 2\n"]
+
+    def load(text: str) -> object:
+        try:
+            r = yamlload.load_yaml(text)
+        except yamlload.YamlProblem as p:
+            return (p.mark, p.message)
+        return (r.data, r.positions.values, r.positions.keys,
+                [(p.mark, p.message) for p in r.problems])
+
+    with_libyaml = [load(t) for t in texts]
+    monkeypatch.setattr(yamlload, "_CParser", None)
+    assert [load(t) for t in texts] == with_libyaml
