@@ -2,6 +2,8 @@
 
 Run with `make bench`. Prints a table and writes bench/results.json. Targets are checked
 here and reported, never asserted in the test suite (timing there would be flaky).
+`--only validate` runs the measures that need no engine (validation and the hard limits
+of issue 9), while another bench or the test suite has the engine.
 """
 
 from __future__ import annotations
@@ -87,6 +89,15 @@ def _print(results: dict[str, float], targets: dict[str, tuple[str, float]]) -> 
         print(f"{key:32} {value:10.4f}  {verdict}")
 
 
+def _save(results: dict[str, float], targets: dict[str, tuple[str, float]]) -> None:
+    """Merge into bench/results.json (figures of parts not run are kept), print."""
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    previous.update({k: round(v, 4) for k, v in results.items()})
+    RESULTS.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
+    _print(results, targets)
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rounds", nargs="?", type=int, default=15,
@@ -99,16 +110,28 @@ def main() -> None:
     parser.add_argument("--no-verify", action="store_true", help="skip the issue-4 measures")
     parser.add_argument("--no-multihost", action="store_true",
                         help="skip the issue-5 measures (the test bed's hosts)")
+    parser.add_argument("--only", choices=["validate"],
+                        help="only these measures: validate = validation and the hard limits "
+                             "(issues 2 and 9), no engine needed")
     args = parser.parse_args()
     if args.verify_rounds < 3:
         parser.error("--verify-rounds: at least 3 (the figures are medians)")
     results: dict[str, float] = {}
-    results.update(bench_startup(args.rounds))
-    results.update(bench_validate(max(3, args.rounds // 3)))
     targets: dict[str, tuple[str, float]] = {
         "help_vs_import_click": ("<=", 1.5),
         "validate_200_cli_s": ("<", 1.0),
     }
+    if args.only is None:
+        results.update(bench_startup(args.rounds))
+    results.update(bench_validate(max(3, args.rounds // 3)))
+    import limits_bench
+
+    print("hard limits: 10,000 networks, and the hostile corpus one file at a time")
+    results.update(limits_bench.run(max(3, args.rounds // 3)))
+    targets.update(limits_bench.TARGETS)
+    if args.only is not None:
+        _save(results, targets)
+        return
     if not args.no_lab:
         import lab_bench
 
@@ -121,11 +144,7 @@ def main() -> None:
         print(f"verify in one lab: {args.verify_rounds} round(s) of every side")
         results.update(verify_bench.run(args.verify_rounds))
         targets.update(verify_bench.TARGETS)
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    previous.update({k: round(v, 4) for k, v in results.items()})
-    RESULTS.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
-    _print(results, targets)
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    _save(results, targets)
     if not args.no_multihost:
         import multihost_bench
 

@@ -6,12 +6,41 @@ code. Any other exception is a bug and shows a traceback only with `--debug`.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+MAX_SHOWN = 80  # characters of a user's value quoted in a message
+# Past these, a message is cut whatever it holds: a value some check quoted whole (a
+# 900 KB string) must not come out whole, nor take a terminal's scrollback.
+_MAX_RUN = 160  # characters without a space
+_MAX_PART = 2000  # characters of a message or of a hint
+_LONG_RUN = re.compile(rf"\S{{{_MAX_RUN + 1},}}")
+
+
+def cut(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text`, or its first `limit` characters, `...` and its full length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def shown(value: object, limit: int = MAX_SHOWN) -> str:
+    """A user's value as a message quotes it: repr'd (so control characters, bidi
+    overrides and zero-width characters show as escapes), and cut past `limit`."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
+def _bounded(text: str) -> str:
+    text = _LONG_RUN.sub(lambda m: cut(m.group(0)), text)
+    return cut(text, _MAX_PART)
 
 
 class ExitCode(IntEnum):
@@ -43,12 +72,12 @@ class Issue:
             where += f":{self.line}:{self.col or 1}"
         else:
             where += ":1:1"
-        path = self.path or "(file)"
-        text = self.message
+        path = cut(self.path or "(file)", _MAX_PART)
+        text = _bounded(self.message)
         if self.severity == "warning":
             text = f"warning: {text}"
         if self.hint:
-            text += f"; {self.hint}"
+            text += f"; {_bounded(self.hint)}"
         if self.rendered_line is not None:
             how = (
                 f"this template line produced line {self.rendered_line} of the rendered text"

@@ -124,7 +124,8 @@ def validate(files: tuple[str, ...], var_items: tuple[str, ...],
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+# a directory is not refused here: read_source says so, located like any other problem
+@click.argument("file", type=click.Path())
 @_vars_options
 def render(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
     """Print the scenario after templating: the text that line numbers refer to."""
@@ -267,7 +268,7 @@ def trust(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) ->
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())  # a directory: as `render`
 @_vars_options
 def plan(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
     """Show what `up` would change, and why; changes nothing."""

@@ -21,7 +21,9 @@ from ipaddress import (
 )
 from typing import Any, cast
 
+from dnetlab.errors import shown
 from dnetlab.load.findings import Findings
+from dnetlab.load.limits import too_many_probes
 from dnetlab.load.yamlload import Path
 from dnetlab.model import (
     LOCAL_HOST,
@@ -38,6 +40,7 @@ from dnetlab.probes.base import Fields, Target
 from dnetlab.probes.fields import argv
 from dnetlab.probes.registry import Probe, kind_named
 
+_ZONE = re.compile(r"[A-Za-z0-9_.-]{1,15}")  # an interface name, or an index
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)"
                        r"(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)*\.?$")
 
@@ -74,14 +77,15 @@ def parse_ipv4_net(value: str, path: Path, out: Findings) -> IPv4Network | None:
     try:
         net = ip_network(value, strict=False)
     except ValueError:
-        out.error(path, f"{value!r} is not a CIDR", "write an IPv4 network such as 10.0.0.0/24")
+        out.error(path, f"{shown(value)} is not a CIDR",
+                  "write an IPv4 network such as 10.0.0.0/24")
         return None
     if isinstance(net, IPv6Network):
         out.error(path, f"{value} is an IPv6 network where IPv4 is expected",
                   "put IPv6 networks under ipv6_subnet")
         return None
     if "/" not in value:
-        out.error(path, f"{value!r} has no prefix length",
+        out.error(path, f"{shown(value)} has no prefix length",
                   f"did you mean {net.network_address}/24?")
         return None
     if net.network_address != ip_address(value.split("/")[0]):
@@ -95,15 +99,18 @@ def parse_ipv6_net(value: str, path: Path, out: Findings) -> IPv6Network | None:
         return None
     try:
         net = ip_network(value, strict=False)
+        if "%" in value:  # a zone belongs to an interface's address, not to a subnet
+            raise ValueError(value)
     except ValueError:
-        out.error(path, f"{value!r} is not a CIDR", "write an IPv6 network such as fd00:1::/64")
+        out.error(path, f"{shown(value)} is not a CIDR",
+                  "write an IPv6 network such as fd00:1::/64")
         return None
     if isinstance(net, IPv4Network):
         out.error(path, f"{value} is an IPv4 network where IPv6 is expected",
                   "put IPv4 networks under subnet")
         return None
     if "/" not in value:
-        out.error(path, f"{value!r} has no prefix length")
+        out.error(path, f"{shown(value)} has no prefix length")
         return None
     if net.network_address != ip_address(value.split("/")[0]):
         out.error(path, f"{value} has host bits set", f"did you mean {net}?")
@@ -118,7 +125,7 @@ def parse_ipv4(value: str, path: Path, out: Findings) -> IPv4Address | None:
         addr = ip_address(value)
     except ValueError:
         hint = "an address takes no prefix length here" if "/" in value else None
-        out.error(path, f"{value!r} is not an IP address", hint)
+        out.error(path, f"{shown(value)} is not an IP address", hint)
         return None
     if isinstance(addr, IPv6Address):
         out.error(path, f"{value} is an IPv6 address where IPv4 is expected",
@@ -132,8 +139,11 @@ def parse_ipv6(value: str, path: Path, out: Findings) -> IPv6Address | None:
         return None
     try:
         addr = ip_address(value)
+        if "%" in value:  # a zone: an interface's own scope, never a static address
+            raise ValueError(value)
     except ValueError:
-        out.error(path, f"{value!r} is not an IP address")
+        out.error(path, f"{shown(value)} is not an IP address",
+                  "a static address takes no %zone" if "%" in value else None)
         return None
     if isinstance(addr, IPv4Address):
         out.error(path, f"{value} is an IPv4 address where IPv6 is expected",
@@ -144,7 +154,7 @@ def parse_ipv6(value: str, path: Path, out: Findings) -> IPv6Address | None:
 
 def _port_number(text: str, path: Path, out: Findings) -> int | None:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
-        out.error(path, f"{text!r} is not a port number (1-65535)")
+        out.error(path, f"{shown(text)} is not a port number (1-65535)")
         return None
     return int(text)
 
@@ -167,7 +177,7 @@ def parse_port(value: str | int, path: Path, out: Findings) -> PortMapping | Non
     body, _, proto = text.partition("/")
     proto = proto or "tcp"
     if proto not in ("tcp", "udp", "sctp"):
-        out.error(path, f"unknown protocol {proto!r} in {text!r}", "use tcp, udp or sctp")
+        out.error(path, f"unknown protocol {shown(proto)} in {shown(text)}", "use tcp, udp or sctp")
         return None
     host_ip: str | None = None
     if body.startswith("["):  # [::1]:8080:80
@@ -177,14 +187,14 @@ def parse_port(value: str | int, path: Path, out: Findings) -> PortMapping | Non
     if len(parts) == 3 and host_ip is None:
         host_ip, parts = parts[0], parts[1:]
     if len(parts) > 2 or (host_ip is not None and len(parts) != 2):
-        out.error(path, f"{text!r} is not a port mapping",
+        out.error(path, f"{shown(text)} is not a port mapping",
                   "write CONTAINER, HOST:CONTAINER or IP:HOST:CONTAINER, optionally /udp")
         return None
     if host_ip is not None:
         try:
             ip_address(host_ip)
         except ValueError:
-            out.error(path, f"{host_ip!r} in {text!r} is not an IP address")
+            out.error(path, f"{shown(host_ip)} in {shown(text)} is not an IP address")
             return None
     container = _port_range(parts[-1], path, out)
     host = _port_range(parts[0], path, out) if len(parts) == 2 and parts[0] else None
@@ -205,11 +215,11 @@ def parse_volume(value: str, path: Path, out: Findings) -> Volume | None:
     if len(parts) == 1:
         parts = ["", parts[0]]
     if len(parts) not in (2, 3) or not parts[1].startswith("/"):
-        out.error(path, f"{value!r} is not a volume", "write SOURCE:/path/in/container[:ro]")
+        out.error(path, f"{shown(value)} is not a volume", "write SOURCE:/path/in/container[:ro]")
         return None
     mode = parts[2] if len(parts) == 3 else "rw"
     if any(m not in ("ro", "rw", "z", "Z") for m in mode.split(",")):
-        out.error(path, f"unknown volume mode {mode!r}", "use ro or rw")
+        out.error(path, f"unknown volume mode {shown(mode)}", "use ro or rw")
         return None
     return Volume(parts[0], parts[1], "ro" in mode.split(","))
 
@@ -219,6 +229,8 @@ class Builder:
         self.data = data
         self.broken = broken
         self.out = out
+        self.expanded = 0  # probes so far, counted before they are made
+        self.over = False  # limits.MAX_PROBES was crossed: no further probe is made
 
     # -- hosts ---------------------------------------------------------------------------
     def hosts(self) -> tuple[Host, ...]:
@@ -296,7 +308,7 @@ class Builder:
             try:
                 ip_address(str(d))
             except ValueError:
-                self.out.error((*p, "dns", i), f"{d!r} is not an IP address",
+                self.out.error((*p, "dns", i), f"{shown(d)} is not an IP address",
                                "`dns` lists resolver addresses, as docker run --dns")
         return Container(
             key=key,
@@ -329,15 +341,17 @@ class Builder:
             return Target(text, "container_network", container=c, network=n)
         try:
             ip_address(text)
-            return Target(text, "address")
+            # a zone (fe80::1%eth0) names an interface; anything else is no address
+            if "%" not in text or _ZONE.fullmatch(text.partition("%")[2]):
+                return Target(text, "address")
         except ValueError:
             pass
         containers = self.data.get("containers") or {}
         if text in containers:
             return Target(text, "container", container=text)
-        if not _HOSTNAME.match(text):
-            self.out.error(path, f"{text!r} is neither a container key, key@network, an IP "
-                           "address nor a hostname")
+        if not _HOSTNAME.fullmatch(text):
+            self.out.error(path, f"{shown(text)} is neither a container key, key@network, an "
+                           "IP address nor a hostname")
         return Target(text, "hostname")
 
     def probes(self) -> tuple[Probe, ...]:
@@ -358,6 +372,8 @@ class Builder:
         src_list = [sources] if isinstance(sources, str) else list(sources or [None])
         to = v.get("to")
         to_list = [to] if isinstance(to, str) else list(to or [None])
+        if not self._count(p, len(src_list), len(to_list)):
+            return []
         pairs = [(s, t) for s in src_list for t in to_list]
         expanded = len(pairs) > 1
         if expanded:  # lists expand to every pair of distinct containers
@@ -375,6 +391,21 @@ class Builder:
             out.append(kind.build(Fields(v, p, common, cast(str, s), cast(Target, tgt),
                                          self.out)))
         return out
+
+    def _count(self, p: Path, sources: int, targets: int) -> bool:
+        """Count the probes an entry makes before making them: False (and a located error
+        at the entry that crosses the limit) when they would be too many. The pipeline
+        counts them before the schema already (`limits.oversized`); this holds for any
+        caller, and for entries whose lists the schema refused."""
+        if self.over:
+            return False
+        over = too_many_probes(sources, targets, self.expanded)
+        if over is None:
+            self.expanded += sources * targets
+            return True
+        self.over = True
+        self.out.error(p, over.message, over.hint, at_key=True)
+        return False
 
     def check_broken_fields(self, default_host: str | None) -> None:
         """Parse the fields of entries that failed the schema, for their own errors.
@@ -406,12 +437,17 @@ class Builder:
             if k not in self.broken.containers
         )
         self.check_broken_fields(default_host)
+        used: dict[str, set[str]] = {}  # network key -> hosts of its containers
+        for c in containers:
+            for a in c.attachments:
+                used.setdefault(a.network, set()).add(c.host)
         networks = []
         for k, v in (self.data.get("networks") or {}).items():
             if k in self.broken.networks:
                 continue
             declared = "hosts" in v
-            where = tuple(v["hosts"]) if declared else _derived_hosts(k, v, containers, hosts)
+            where = tuple(v["hosts"]) if declared else _derived_hosts(v, used.get(k, set()),
+                                                                       hosts)
             networks.append(self.network(k, v, where, declared))
         return Scenario(
             name=str(self.data.get("name", "")),
@@ -432,13 +468,13 @@ def _tolerant() -> Iterator[None]:
         yield
 
 
-def _derived_hosts(key: str, v: dict[str, Any], containers: tuple[Container, ...],
+def _derived_hosts(v: dict[str, Any], used: set[str],
                    hosts: tuple[Host, ...]) -> tuple[str, ...]:
+    """Where a network without `hosts:` goes; `used`: the hosts of its containers."""
     if v.get("driver") == "overlay":
         return tuple(h.key for h in hosts if h.swarm is not None)
     if len(hosts) == 1:
         return (hosts[0].key,)
-    used = {c.host for c in containers if c.attachment(key) is not None}
     return tuple(h.key for h in hosts if h.key in used)
 
 

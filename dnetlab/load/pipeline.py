@@ -13,10 +13,11 @@ from typing import Any
 from dnetlab.errors import Issue, ScenarioInvalid
 from dnetlab.load.asks import Ask, asks
 from dnetlab.load.build import Broken, Builder
-from dnetlab.load.findings import Finding, Findings, dotted
+from dnetlab.load.findings import Finding, Findings, TooManyErrors, dotted
+from dnetlab.load.limits import MAX_ISSUES, oversized
 from dnetlab.load.render import render
 from dnetlab.load.rendered import Rendered, Variables
-from dnetlab.load.schema import SchemaIssue, check
+from dnetlab.load.schema import SchemaIssue, check_all
 from dnetlab.load.semantic import check as check_semantics
 from dnetlab.load.source import Source, read_source
 from dnetlab.load.yamlload import Mark, Positions, YamlProblem, load_yaml
@@ -82,6 +83,17 @@ def _section_has_wrong_type(schema_issues: list[SchemaIssue]) -> bool:
     return any(len(i.path) == 1 and i.path[0] in sections for i in schema_issues)
 
 
+def _invalid(loc: _Locator, issues: list[Issue], *, stopped: bool = False) -> ScenarioInvalid:
+    """The file's issues, at most MAX_ISSUES errors of them (the first by position), and
+    a line saying so when there were more or when the checks stopped early."""
+    errors = sorted((i for i in issues if i.severity == "error"), key=lambda i: i.sort_key)
+    if len(errors) <= MAX_ISSUES and not stopped:
+        return ScenarioInvalid(issues)
+    note = loc.issue(None, "", f"more than {MAX_ISSUES} errors: the first {MAX_ISSUES} are "
+                     "shown and the checks stopped there", "fix these and validate again")
+    return ScenarioInvalid([note, *errors[:MAX_ISSUES]])
+
+
 def parse(rendered: Rendered, *, trusted: bool = False) -> Loaded:
     """Rendered text to a validated Scenario, or ScenarioInvalid with every issue.
 
@@ -94,6 +106,8 @@ def parse(rendered: Rendered, *, trusted: bool = False) -> Loaded:
     except YamlProblem as p:
         raise ScenarioInvalid([loc.issue(p.mark, "", p.message, p.hint)]) from None
     issues = [loc.issue(p.mark, "", p.message, p.hint) for p in loaded.problems]
+    if len(issues) > MAX_ISSUES:  # duplicate keys, each an error
+        raise _invalid(loc, issues, stopped=True)
     data, positions = loaded.data, loaded.positions
     if data is None:
         raise ScenarioInvalid([*issues, loc.issue(None, "", "the file holds no YAML data "
@@ -105,18 +119,29 @@ def parse(rendered: Rendered, *, trusted: bool = False) -> Loaded:
                                                   "the top level must be a mapping with "
                                                   "`version`, `name` and `containers`",
                                                   "see `dnetlab schema`")])
-    schema_issues = [] if trusted else check(data, positions)
+    # Sizes first: they bound the work of every stage after (load/limits.py).
+    over = oversized(data)
+    if over:
+        raise _invalid(loc, [*issues, *(_finding_issue(loc, positions, f) for f in over)])
+    checked = check_all(data, positions) if not trusted else None
+    schema_issues = checked.issues if checked is not None else []
     issues += [loc.issue(i.mark, dotted(i.path), i.message, i.hint) for i in schema_issues]
+    if checked is not None and checked.truncated:
+        raise _invalid(loc, issues, stopped=True)
     if _section_has_wrong_type(schema_issues):
-        raise ScenarioInvalid(issues)
-    findings = Findings()
-    builder = Builder(data, _broken(schema_issues), findings)
-    sc = builder.scenario(rendered.source.path)
-    check_semantics(sc, data, builder.broken, findings)
+        raise _invalid(loc, issues)
+    findings = Findings(limit=MAX_ISSUES - len([i for i in issues if i.severity == "error"]))
+    try:
+        builder = Builder(data, _broken(schema_issues), findings)
+        sc = builder.scenario(rendered.source.path)
+        check_semantics(sc, data, builder.broken, findings)
+    except TooManyErrors:
+        issues += [_finding_issue(loc, positions, f) for f in findings.items]
+        raise _invalid(loc, issues, stopped=True) from None
     issues += [_finding_issue(loc, positions, f) for f in findings.items]
     errors = [i for i in issues if i.severity == "error"]
     if errors:
-        raise ScenarioInvalid(issues)
+        raise _invalid(loc, issues)
     found = asks(sc)
     located = tuple(loc.issue(positions.of_value(a.path), dotted(a.path), f"asks: {a.what}",
                               "approve with `dnetlab trust FILE` (or --trust for one run)",

@@ -4,6 +4,10 @@ Each check reads the typed model and reports findings by data path; the raw data
 only to find where in the file a reference was written. Which fields of a probe name
 containers, hosts or hops is its type's `check_refs` (`dnetlab.probes`); the checks of
 those names are here.
+
+Every check is linear in the file, or n log n: lookups go through dicts, and overlapping
+subnets are found by a sweep over sorted address ranges rather than by comparing every
+pair (10,000 networks took minutes that way).
 """
 
 from __future__ import annotations
@@ -12,13 +16,21 @@ from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Any
 
+from dnetlab.errors import shown
 from dnetlab.load import engineurl
 from dnetlab.load.build import Broken
 from dnetlab.load.findings import Findings, did_you_mean
 from dnetlab.load.yamlload import Path
-from dnetlab.model import Container, Network, Scenario
+from dnetlab.model import Container, Host, Network, Scenario
 from dnetlab.probes.base import Target
 from dnetlab.probes.registry import kind_of
+
+# The known names a hint lists when it suggests none.
+MAX_LISTED = 10
+# Comparisons of unknown names with known ones (difflib) for "did you mean": past this
+# many, hints list known names instead. Each costs microseconds, and a file with
+# thousands of unknown names among thousands of known ones would take minutes.
+SUGGESTION_BUDGET = 200_000
 
 
 class Checker:
@@ -30,6 +42,19 @@ class Checker:
         self.host_keys = [h.key for h in sc.hosts] + sorted(broken.hosts)
         self.net_keys = [n.key for n in sc.networks] + sorted(broken.networks)
         self.container_keys = [c.key for c in sc.containers] + sorted(broken.containers)
+        # the same, for lookups
+        self.host_set = frozenset(self.host_keys)
+        self.net_set = frozenset(self.net_keys)
+        self.container_set = frozenset(self.container_keys)
+        self.host_by_key: dict[str, Host] = {h.key: h for h in sc.hosts}
+        self.container_by_key: dict[str, Container] = {c.key: c for c in sc.containers}
+        # networks of each container, made once: a probe asks for them every time
+        self.nets_of: dict[str, frozenset[str]] = {
+            c.key: frozenset(a.network for a in c.attachments) for c in sc.containers}
+        self._apart: dict[tuple[str, str], bool] = {}  # (a, b): they share no network
+        self.suggestions_left = SUGGESTION_BUDGET
+        # (probe index, field) -> where each value first stands in that field's list
+        self._list_index: dict[tuple[int, str], dict[str, int]] = {}
 
     def run(self) -> None:
         self.hosts()
@@ -42,16 +67,27 @@ class Checker:
 
     # -- helpers -------------------------------------------------------------------------
     def _unknown(self, path: Path, what: str, name: str, known: list[str]) -> None:
-        hint = did_you_mean(name, known) or (
-            f"known {what}s: {', '.join(known)}" if known else f"no {what}s are declared"
-        )
-        self.out.error(path, f"unknown {what} {name!r}", hint)
+        hint = None
+        if self.suggestions_left > 0:
+            self.suggestions_left -= len(known) + 50  # and what one call costs by itself
+            hint = did_you_mean(name, known)
+        if hint is None and known:
+            listed = ", ".join(known[:MAX_LISTED])
+            more = len(known) - MAX_LISTED
+            hint = f"known {what}s: {listed}" + (f" and {more} more" if more > 0 else "")
+        self.out.error(path, f"unknown {what} {shown(name)}", hint or f"no {what}s are declared")
 
-    def _net_ref_path(self, c: Container, net: str) -> tuple[Path, bool]:
+    def _net_ref_paths(self, c: Container) -> dict[str, tuple[Path, bool]]:
+        """Where each network of the container is named: an item of its `networks` list
+        (the first, when named twice), or a key of its `networks` mapping."""
         raw = self.data["containers"][c.key].get("networks")
+        at: dict[str, tuple[Path, bool]] = {}
+        for a in c.attachments:
+            at.setdefault(a.network, (("containers", c.key, "networks", a.network), True))
         if isinstance(raw, list):
-            return ("containers", c.key, "networks", raw.index(net)), False
-        return ("containers", c.key, "networks", net), True
+            for i, net in reversed(list(enumerate(raw))):
+                at[net] = (("containers", c.key, "networks", i), False)
+        return at
 
     # -- hosts ---------------------------------------------------------------------------
     def hosts(self) -> None:
@@ -89,7 +125,7 @@ class Checker:
                 self.out.error((*p, "hosts"), "an overlay spans the swarm; it takes no `hosts` "
                                "list", at_key=True)
             for i, h in enumerate(raw.get("hosts", ())):
-                if h not in self.host_keys:
+                if h not in self.host_set:
                     self._unknown((*p, "hosts", i), "host", h, self.host_keys)
             self._network_addresses(n, p)
             if not n.hosts and n.driver != "overlay":
@@ -134,28 +170,35 @@ class Checker:
         for c in self.sc.containers:
             p: Path = ("containers", c.key)
             raw = self.data["containers"][c.key]
-            if "host" in raw and raw["host"] not in self.host_keys:
+            if "host" in raw and raw["host"] not in self.host_set:
                 self._unknown((*p, "host"), "host", raw["host"], self.host_keys)
             elif "host" not in raw and several:
+                listed = ", ".join(self.host_keys[:MAX_LISTED])
+                if len(self.host_keys) > MAX_LISTED:
+                    listed += f" and {len(self.host_keys) - MAX_LISTED} more"
                 self.out.error(p, "there are several hosts: say which one runs this container",
-                               f"add `host:` with one of {', '.join(self.host_keys)}", at_key=True)
+                               f"add `host:` with one of {listed}", at_key=True)
             if c.network_mode and "networks" in raw:
                 self.out.error((*p, "network_mode"), "`network_mode` and `networks` exclude each "
                                "other", "a container either joins a built-in network "
                                "(network_mode) or the scenario's networks", at_key=True)
+            refs = self._net_ref_paths(c)
             for a in c.attachments:
-                ref, is_key = self._net_ref_path(c, a.network)
-                if a.network not in self.net_keys:
+                ref, is_key = refs[a.network]
+                if a.network not in self.net_set:
                     self._unknown(ref, "network", a.network, self.net_keys)
                     continue
                 n = net_by_key.get(a.network)
                 if n is None:
                     continue
                 if n.hosts_declared and c.host and c.host not in n.hosts:
+                    on = ", ".join(n.hosts[:MAX_LISTED]) + (
+                        f" and {len(n.hosts) - MAX_LISTED} more" if len(n.hosts) > MAX_LISTED
+                        else "")
                     self.out.error(ref, f"network {n.key!r} is created only on "
-                                   f"{', '.join(n.hosts)}, not on {c.host!r} where this "
+                                   f"{on}, not on {c.host!r} where this "
                                    "container runs", at_key=is_key)
-                host = next((h for h in self.sc.hosts if h.key == c.host), None)
+                host = self.host_by_key.get(c.host)
                 if n.driver == "overlay" and host is not None and host.swarm is None:
                     self.out.error(ref, f"host {c.host!r} takes no part in the swarm, so it "
                                    f"cannot join overlay {n.key!r}",
@@ -205,25 +248,60 @@ class Checker:
             self.out.error(path, f"address {addr} is {why}", "pick another address")
 
     def overlaps(self) -> None:
+        """Subnets that overlap on a host they share (an overlay shares every swarm host),
+        reported at the network written later, naming the earlier one.
+
+        Two CIDR ranges overlap only when one holds the other. Within each group of
+        networks that may clash (those on one host; overlays against the rest), the
+        ranges are sorted by start, and each is compared with the one reaching furthest
+        among those before it: any range that overlaps an earlier one overlaps that one.
+        So in n log n: whenever some pair overlaps, one is reported; every network that
+        overlaps another on a host they share takes part in a reported pair; but a
+        network overlapping several is not told each of them (with every pair, 10,000
+        copies of one subnet made 50 million messages).
+        """
+        order = {n.key: i for i, n in enumerate(self.sc.networks)}
+        reported: set[tuple[str, str, str]] = set()
+        for field in ("subnet", "ipv6_subnet"):
+            nets = [n for n in self.sc.networks if getattr(n, field) is not None]
+            groups: dict[str, list[Network]] = {}
+            for n in nets:
+                for h in set(n.hosts):
+                    groups.setdefault(h, []).append(n)
+            for members in groups.values():
+                for x, y in _sweep(members, field, _any):
+                    self._overlap(x, y, field, order, reported)
+            overlays = [n for n in nets if n.driver == "overlay"]
+            if overlays:
+                # an overlay clashes with every network of a host (with every network
+                # once the swarm has hosts: all overlays span the same ones)
+                swarm = any(n.hosts for n in overlays)
+                mixed = [n for n in nets if n.driver == "overlay" or n.hosts or swarm]
+                for x, y in _sweep(mixed, field, _either_overlay):
+                    self._overlap(x, y, field, order, reported)
+
+    def _overlap(self, x: Network, y: Network, field: str, order: dict[str, int],
+                 reported: set[tuple[str, str, str]]) -> None:
+        """The message for two overlapping networks, as for every pair before: at the one
+        written later, when they share a host."""
+        a, b = (x, y) if order[x.key] > order[y.key] else (y, x)
+        if (a.key, b.key, field) in reported:
+            return
         def spans(n: Network) -> set[str]:
             return {"*swarm*"} | set(n.hosts) if n.driver == "overlay" else set(n.hosts)
 
-        nets = self.sc.networks
-        for i, a in enumerate(nets):
-            for b in nets[:i]:
-                for field in ("subnet", "ipv6_subnet"):
-                    sa, sb = getattr(a, field), getattr(b, field)
-                    if sa is None or sb is None or not sa.overlaps(sb):
-                        continue
-                    shared = spans(a) & spans(b)
-                    if a.driver == "overlay" or b.driver == "overlay":
-                        shared = shared or (set(a.hosts) | set(b.hosts))
-                    if shared:
-                        where = ", ".join(sorted(h for h in shared if h != "*swarm*"))
-                        self.out.error(("networks", a.key, field),
-                                       f"{sa} overlaps {sb} of network {b.key!r}"
-                                       + (f" on host {where}" if where else ""),
-                                       "give each network its own subnet")
+        sa, sb = getattr(a, field), getattr(b, field)
+        shared = spans(a) & spans(b)
+        if a.driver == "overlay" or b.driver == "overlay":
+            shared = shared or (set(a.hosts) | set(b.hosts))
+        if not shared:
+            return
+        reported.add((a.key, b.key, field))
+        where = ", ".join(sorted(h for h in shared if h != "*swarm*"))
+        self.out.error(("networks", a.key, field),
+                       f"{sa} overlaps {sb} of network {b.key!r}"
+                       + (f" on host {where}" if where else ""),
+                       "give each network its own subnet")
 
     def names(self) -> None:
         def dupes(items: Iterable[tuple[str, str]], section: str) -> None:
@@ -236,9 +314,13 @@ class Checker:
 
         dupes(((c.key, c.name) for c in self.sc.containers), "containers")
         dupes(((n.key, n.name) for n in self.sc.networks), "networks")
+        hosts_of: dict[str, set[str]] = {}  # network key -> hosts of its containers
+        for c in self.sc.containers:
+            for a in c.attachments:
+                hosts_of.setdefault(a.network, set()).add(c.host)
         for n in self.sc.networks:
             if n.driver in ("bridge", "macvlan", "ipvlan") and not n.hosts_declared:
-                on = sorted({c.host for c in self.sc.containers if c.attachment(n.key)})
+                on = sorted(hosts_of.get(n.key, ()))
                 if len(on) > 1:
                     self.out.warning(("networks", n.key),
                                      f"network {n.key!r} has containers on hosts "
@@ -264,36 +346,46 @@ class Checker:
         self.out.error(path, message, hint)
 
     def _raw_field_path(self, p: Path, field: str, value: str) -> Path:
-        raw = self.data["probes"][p[1]].get(field)
-        if isinstance(raw, list) and value in raw:
-            return (*p, field, raw.index(value))
-        return (*p, field)
+        i = p[1]
+        assert isinstance(i, int)
+        index = self._list_index.get((i, field))
+        if index is None:
+            # one map per list: an expanded probe is one of up to len(from) * len(to)
+            raw = self.data["probes"][i].get(field)
+            index = {}
+            if isinstance(raw, list):
+                for n, v in reversed(list(enumerate(raw))):
+                    if isinstance(v, str):
+                        index[v] = n
+            self._list_index[(i, field)] = index
+        n = index.get(value)
+        return (*p, field) if n is None else (*p, field, n)
 
     def container_ref(self, key: str, p: Path, field: str) -> None:
-        if key not in self.container_keys:
+        if key not in self.container_set:
             self._unknown(self._raw_field_path(p, field, key), "container", key,
                           self.container_keys)
 
     def on_ref(self, on: str, p: Path) -> None:
         if on.startswith("host:"):
             h = on[5:]
-            if h not in self.host_keys:
+            if h not in self.host_set:
                 self._unknown(p, "host", h, self.host_keys)
-        elif on not in self.container_keys:
+        elif on not in self.container_set:
             self._unknown(p, "container", on, self.container_keys)
 
     def target_ref(self, source: str, t: Target, p: Path) -> None:
         tp = self._raw_field_path(p, "to", t.text)
         if t.kind == "container_network":
             c, n = t.container or "", t.network or ""
-            if c not in self.container_keys:
+            if c not in self.container_set:
                 self._unknown(tp, "container", c, self.container_keys)
                 return
-            if n not in self.net_keys:
+            if n not in self.net_set:
                 self._unknown(tp, "network", n, self.net_keys)
                 return
-            cont = next((x for x in self.sc.containers if x.key == c), None)
-            if cont is not None and cont.attachment(n) is None:
+            cont = self.container_by_key.get(c)
+            if cont is not None and n not in self.nets_of[c]:
                 on = [a.network for a in cont.attachments]
                 self.out.error(tp, f"container {c!r} is not on network {n!r}",
                                f"it is on {', '.join(on)}" if on else "it joins no scenario "
@@ -302,21 +394,21 @@ class Checker:
             self._shares_network(source, t.container or "", tp)
 
     def _shares_network(self, a: str, b: str, p: Path) -> None:
-        ca = next((x for x in self.sc.containers if x.key == a), None)
-        cb = next((x for x in self.sc.containers if x.key == b), None)
+        ca = self.container_by_key.get(a)
+        cb = self.container_by_key.get(b)
         if ca is None or cb is None:
             return
         if cb.network_mode in ("none", "host") or ca.network_mode == "none":
             self.out.error(p, f"container {b!r} has no address that {a!r} can reach",
                            "point the probe at a literal address")
             return
-        nets_a = {x.network for x in ca.attachments} or {"(default bridge)"}
-        nets_b = {x.network for x in cb.attachments} or {"(default bridge)"}
-        if ca.network_mode == "bridge":
-            nets_a = {"(default bridge)"}
-        if cb.network_mode == "bridge":
-            nets_b = {"(default bridge)"}
-        if not nets_a & nets_b and ca.network_mode != "host":
+        apart = self._apart.get((a, b))
+        if apart is None:  # once per pair: thousands of probes may name the same two
+            default = frozenset({"(default bridge)"})
+            nets_a = default if ca.network_mode == "bridge" else (self.nets_of[a] or default)
+            nets_b = default if cb.network_mode == "bridge" else (self.nets_of[b] or default)
+            apart = self._apart[(a, b)] = nets_a.isdisjoint(nets_b)
+        if apart and ca.network_mode != "host":
             self.out.error(p, f"containers {a!r} and {b!r} share no network, so {b!r} has no "
                            f"address to reach from {a!r}",
                            f"write {b}@NETWORK or a literal address to probe across networks")
@@ -325,8 +417,41 @@ class Checker:
         try:
             ip_network(hop)
         except ValueError:
-            if hop not in self.container_keys:
+            if hop not in self.container_set:
                 self._unknown(p, "container", hop, self.container_keys)
+
+
+def _any(x: Network, m: Network) -> bool:
+    return True
+
+
+def _either_overlay(x: Network, m: Network) -> bool:
+    return x.driver == "overlay" or m.driver == "overlay"
+
+
+def _sweep(members: list[Network], field: str,
+           clash: Any) -> Iterable[tuple[Network, Network]]:
+    """Pairs of overlapping networks among `members`: each range with the one reaching
+    furthest before it in address order (the earlier in the file first among equals) for
+    which `clash(range, that one)` holds. A pair is found for every range that overlaps
+    an earlier one it clashes with: ranges are nested or apart, so the furthest-reaching
+    one holds any range that starts within another."""
+    def key(n: Network) -> tuple[int, int]:
+        net = getattr(n, field)
+        return int(net.network_address), -net.prefixlen
+
+    furthest: dict[bool, tuple[int, Network]] = {}  # per kind of network: (end, network)
+    for n in sorted(members, key=key):  # sorted() is stable: file order among equals
+        net = getattr(n, field)
+        start = int(net.network_address)
+        for end, m in list(furthest.values()):
+            if start <= end and clash(n, m):
+                yield n, m
+                break
+        overlay = n.driver == "overlay"
+        end = int(net.broadcast_address)
+        if overlay not in furthest or end > furthest[overlay][0]:
+            furthest[overlay] = (end, n)
 
 
 def check(sc: Scenario, data: dict[str, Any], broken: Broken, out: Findings) -> None:

@@ -40,14 +40,17 @@ def read_source(path: str) -> Source:
         raise _fail(path, "is a directory, not a scenario file") from None
     except OSError as exc:
         raise _fail(path, f"cannot be opened: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fd)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        # checked on the descriptor before any read (and before fdopen, which refuses a
+        # directory with an exception of its own)
+        os.close(fd)
         if stat.S_ISDIR(info.st_mode):
             raise _fail(path, "is a directory, not a scenario file")
-        if not stat.S_ISREG(info.st_mode):
-            raise _fail(path, "is not a regular file (a pipe, socket or device)",
-                        "give the path of a scenario file; to use generated text, write it "
-                        "to a file first")
+        raise _fail(path, "is not a regular file (a pipe, socket or device)",
+                    "give the path of a scenario file; to use generated text, write it "
+                    "to a file first")
+    with os.fdopen(fd, "rb") as fh:
         if info.st_size > MAX_FILE_BYTES:
             raise _fail(path, f"file is {info.st_size} bytes, over the limit of "
                         f"{MAX_FILE_BYTES} bytes",

@@ -1,0 +1,99 @@
+"""Issue 9: hard limits. `dnetlab validate` of 10,000 networks, and the worst time and peak
+memory of `dnetlab validate` over the whole hostile corpus (tests/hostile: the committed
+files, the large ones that tests/hostile/generate.py makes, a FIFO, a directory and
+/dev/zero). No engine is needed: `bench/run.py --only validate` runs this alone.
+
+Each figure is a CLI run in a fresh process, timed from spawn to exit, its peak RSS from
+wait4's rusage (which counts the forked template renderer). The corpus runs one file at
+a time, so that no file is measured while another competes for the cores.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.hostile.generate import CASES, networks_10k  # noqa: E402
+
+TARGETS = {
+    "validate_10k_networks_s": ("<=", 2.0),
+    "validate_hostile_max_s": ("<=", 2.0),
+    "validate_hostile_max_rss_mb": ("<=", 300.0),
+}
+
+
+def validate(path: str, cwd: Path) -> tuple[float, float, int]:
+    """Seconds, peak RSS in MB and exit code of `python -m dnetlab validate PATH`."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "dnetlab", "validate", path], cwd=cwd,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024, proc.returncode
+
+
+def _corpus(work: Path) -> list[str]:
+    files = sorted(str(p) for p in (ROOT / "tests" / "hostile").glob("*.yaml"))
+    gen = work / "generated"
+    gen.mkdir()
+    for make in CASES:
+        c = make()
+        (gen / f"{c.name}.yaml").write_bytes(c.data)
+        files.append(str(gen / f"{c.name}.yaml"))
+    os.mkfifo(work / "fifo.yaml")
+    (work / "directory.yaml").mkdir()
+    return [*files, str(work / "fifo.yaml"), str(work / "directory.yaml"), "/dev/zero"]
+
+
+def run(rounds: int, say: Callable[[str], None] = print) -> dict[str, float]:
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        nets = work / "networks-10k.yaml"
+        nets.write_bytes(networks_10k().data)
+        samples = []
+        for _ in range(rounds):
+            seconds, _rss, code = validate(str(nets), work)
+            if code != 0:
+                raise RuntimeError(f"validate of 10,000 networks exited {code}")
+            samples.append(seconds)
+        results["validate_10k_networks_s"] = statistics.median(samples)
+        say(f"  10,000 networks: median {results['validate_10k_networks_s']:.3f} s "
+            f"[{min(samples):.3f} .. {max(samples):.3f}] n={len(samples)}")
+        files = _corpus(work)
+        worst_s = worst_mb = 0.0
+        slowest = biggest = ""
+        total = 0.0
+        for f in files:
+            seconds, rss, code = validate(f, work)
+            if code not in (0, 2):
+                raise RuntimeError(f"validate {f} exited {code}")
+            total += seconds
+            if seconds > worst_s:
+                worst_s, slowest = seconds, f
+            if rss > worst_mb:
+                worst_mb, biggest = rss, f
+        results["validate_hostile_max_s"] = worst_s
+        results["validate_hostile_max_rss_mb"] = worst_mb
+        results["validate_hostile_files"] = float(len(files))
+        results["validate_hostile_mean_s"] = total / len(files)
+        say(f"  hostile corpus: {len(files)} files, mean {total / len(files):.3f} s; slowest "
+            f"{Path(slowest).name} {worst_s:.3f} s; largest {Path(biggest).name} "
+            f"{worst_mb:.1f} MB")
+    return results
+
+
+if __name__ == "__main__":
+    for key, value in run(3).items():
+        print(f"{key:32} {value:10.4f}")
