@@ -21,6 +21,7 @@ from ipaddress import (
 )
 from typing import Any, cast
 
+from dnetlab.load import impairment
 from dnetlab.load.findings import Findings
 from dnetlab.load.yamlload import Path
 from dnetlab.model import (
@@ -219,6 +220,7 @@ class Builder:
         self.data = data
         self.broken = broken
         self.out = out
+        self.impair_declared: set[tuple[str, str]] = set()  # (container, network) keys
 
     # -- hosts ---------------------------------------------------------------------------
     def hosts(self) -> tuple[Host, ...]:
@@ -259,6 +261,8 @@ class Builder:
             hosts_declared=declared,
             options=_pairs(v.get("options")),
             labels=_pairs(v.get("labels")),
+            impair=(impairment.parse(v["impair"], (*p, "impair"), self.out)
+                    if "impair" in v else None),
         )
 
     # -- containers ----------------------------------------------------------------------
@@ -278,8 +282,12 @@ class Builder:
                     ipv6=parse_ipv6(att["ipv6"], (*p, "ipv6"), self.out) if "ipv6" in att else None,
                     aliases=tuple(att.get("aliases", ())),
                     mac=att["mac"].lower() if "mac" in att else None,
+                    impair=(impairment.parse(att["impair"], (*p, "impair"), self.out)
+                            if "impair" in att else None),
                 )
             )
+            if "impair" in att:
+                self.impair_declared.add((key, net))
         return tuple(result)
 
     def container(self, key: str, v: dict[str, Any], default_host: str | None) -> Container:
@@ -413,6 +421,7 @@ class Builder:
             declared = "hosts" in v
             where = tuple(v["hosts"]) if declared else _derived_hosts(k, v, containers, hosts)
             networks.append(self.network(k, v, where, declared))
+        containers = impairment.with_defaults(containers, networks, self.impair_declared)
         return Scenario(
             name=str(self.data.get("name", "")),
             description=self.data.get("description", ""),
