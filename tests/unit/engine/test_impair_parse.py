@@ -14,9 +14,9 @@ from dnetlab.engine.impair import (
 from dnetlab.model import Impairment
 
 SEP = "----dnetlab-impair----"
-CAPTURED = f"""1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
-94: eth0@if95: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc tbf state UP mode DEFAULT group default qlen 1000\\    link/ether 02:42:c0:a8:60:02 brd ff:ff:ff:ff:ff:ff link-netnsid 0
-96: eth1@if97: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UP mode DEFAULT group default \\    link/ether 02:42:0a:00:01:05 brd ff:ff:ff:ff:ff:ff link-netnsid 1
+CAPTURED = f"""1: lo: mtu 65536 qdisc noqueue state UNKNOWN \\    link/loopback 00:00:00:00:00:00
+94: eth0@if95: mtu 1500 qdisc tbf state UP \\    link/ether 02:42:c0:a8:60:02
+96: eth1@if97: mtu 1450 qdisc noqueue state UP \\    link/ether 02:42:0a:00:01:05
 {SEP}
 qdisc noqueue 0: dev lo root refcnt 2
 qdisc tbf 8002: dev eth0 root refcnt 3 rate 1Mbit burst 3200b lat 200ms
