@@ -4,7 +4,8 @@
 #
 #   tc        iproute2's tc, with its qdisc/action modules (/usr/lib/*/tc)
 #   iptables  xtables-nft-multi (iptables, ip6tables; nf_tables back end), with
-#             the xtables extensions (the `statistic` match among them)
+#             the xtables extensions: not used for impairments (see
+#             dnetlab/engine/impair.py for why), there for looking at a lab
 #   ip        iproute2's ip
 #   sh        the machine's dash; busybox (static) for grep, awk, cat, ...
 #
@@ -147,10 +148,16 @@ main() {
             tc qdisc replace dev lo root tbf rate 1mbit burst 32kbit latency 400ms
             tc qdisc show dev lo | grep -q "tbf.*rate 1Mbit"
             ip -o link show lo | grep -q LOOPBACK
+            tc qdisc del dev lo root
+            tc qdisc add dev lo root handle d1: htb default 1
+            tc class add dev lo parent d1: classid d1:2 htb rate 8kbit quantum 1514
+            tc qdisc add dev lo parent d1:2 handle d2: blackhole
+            tc filter add dev lo parent d1: protocol all prio 1 bpf \
+                bytecode "4,32 0 0 4294963256,53 0 1 1288490189,6 0 0 0,6 0 0 13697026" flowid d1:2
+            tc filter show dev lo parent d1: | grep -q bytecode
             iptables -N DNETLAB-CHECK
-            iptables -A DNETLAB-CHECK -m statistic --mode random --probability 0.5 -j DROP
-            iptables -S DNETLAB-CHECK | grep -q statistic
-            echo "tc tbf and iptables statistic work"' 2>&1); then
+            iptables -S DNETLAB-CHECK >/dev/null
+            echo "tc tbf, htb with a blackhole and a bpf filter, and iptables work"' 2>&1); then
         printf '%s\n' "$out" >&2
         "$DOCKER" rmi "$IMAGE" >/dev/null 2>&1 || true # never leave a broken image behind
         die "$IMAGE does not work as intended"

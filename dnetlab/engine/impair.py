@@ -2,11 +2,21 @@
 short-lived helper container of dnetlab's tools image (`--network container:<id>`, with
 NET_ADMIN), since lab images such as busybox have neither `tc` nor `iptables`.
 
-Rate and delay are the root qdisc of the interface (tbf; netem when there is a delay);
-loss is an iptables rule in dnetlab's own chain of the mangle table, jumped to from
-POSTROUTING, so that it covers everything the interface sends (the container's own
-packets and forwarded ones) and can be read back and removed exactly. Why a helper image
-rather than `nsenter` from the host: docs/impairments.md.
+Everything is the interface's root qdisc, with dnetlab's handle `d1:` so that it can be
+read back and removed exactly (a qdisc with another handle is not dnetlab's):
+
+- delay or jitter: `netem` (with its own `rate` and `loss`), where the kernel has it;
+- loss (without delay): `htb`, whose class d1:2 ends in a `blackhole` qdisc, with a
+  classic-BPF filter that sends a random share of the packets there (`ld rand`), and
+  class d1:1 with the rate when there is one (unclassified packets go to class 1: with
+  no rate, no such class, and htb sends them directly);
+- rate alone: `tbf`.
+
+Not iptables' `statistic` match: a DROP on a host's own output hook answers the sender's
+`sendto` with EPERM, which ping (and any UDP program) takes as a fatal error, while a
+packet lost on a wire is silent. The blackhole qdisc drops silently (it reports success)
+and is built into every kernel with traffic control. Why a helper image rather than
+`nsenter` from the host: docs/impairments.md.
 """
 
 from __future__ import annotations
@@ -22,32 +32,37 @@ from dnetlab.engine.exec import run_helper
 from dnetlab.model import Impairment
 
 TOOLS_IMAGE = "dnetlab/nettools:latest"
-CHAIN = "DNETLAB-IMPAIR"
+HANDLE = "d1:"  # dnetlab's root qdisc handle: what it set, and may read back or remove
 HELPER_TIMEOUT_S = 60.0
 _TBF_LATENCY_MS = 200  # queue of the tbf: long enough that TCP keeps the link busy
 _MIN_BURST_BYTES = 3200  # two full-size frames: tbf drops a packet bigger than its burst
+_RAND_SPAN = 2**32  # `ld rand` gives a uniform 32-bit number
+_SKF_AD_RANDOM = 0xFFFFF000 + 56  # SKF_AD_OFF + SKF_AD_RANDOM, as an unsigned k
 
 
 @dataclass(frozen=True)
 class ReadBack:
-    """One namespace as read: each interface's MAC, root qdisc line and loss rules."""
+    """One namespace as read: each interface's MAC, and its qdisc, class and filter
+    lines from tc."""
 
     macs: dict[str, str]  # MAC -> interface name
-    qdiscs: dict[str, str]  # interface -> its root qdisc line from `tc qdisc show`
-    loss: dict[str, float]  # interface -> percent, from the chain's rules
+    tc: dict[str, list[str]]  # interface -> its lines from tc qdisc/class/filter show
 
     def impairment(self, mac: str | None) -> Impairment | None:
         """What the interface with this MAC carries; None when no such interface."""
         iface = self.macs.get((mac or "").lower())
         if iface is None:
             return None
-        return parse_qdisc(self.qdiscs.get(iface, ""), self.loss.get(iface))
+        return parse_tc(self.tc.get(iface, []))
 
 
 _SECTION = "----dnetlab-impair----"
 
-READ_SCRIPT = (f"ip -o link show; echo {_SECTION}; tc qdisc show; echo {_SECTION}; "
-               f"iptables -w -t mangle -S {CHAIN} 2>/dev/null; true")
+READ_SCRIPT = (
+    f"ip -o link show; echo {_SECTION}; "
+    "for d in $(ls /sys/class/net); do echo \"dev $d\"; tc qdisc show dev \"$d\" root; "
+    f"tc class show dev \"$d\" parent {HANDLE}; tc filter show dev \"$d\" parent {HANDLE}; "
+    "done; true")
 
 _UNITS = {"bit": 1, "kbit": 1000, "mbit": 1000**2, "gbit": 1000**3, "tbit": 1000**4,
           "bps": 8, "kbps": 8000, "mbps": 8 * 1000**2, "gbps": 8 * 1000**3}
@@ -67,44 +82,55 @@ def _ms(text: str) -> float | None:
     return float(m[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m[2]]
 
 
-def parse_qdisc(line: str, loss: float | None) -> Impairment:
-    """A root qdisc line (`qdisc tbf 8001: dev eth0 root refcnt 2 rate 1Mbit burst ...`,
-    `qdisc netem 8002: dev eth0 root ... delay 20ms  5ms rate 1Mbit`) and a loss as one
-    `Impairment` (rate_bps, delay, jitter; the rate's text is tc's)."""
-    words = line.split()
-    kind = words[1] if len(words) > 1 else ""
-    rate = delay = jitter = None
-    if kind in ("tbf", "netem"):
-        for i, w in enumerate(words[:-1]):
-            if w == "rate" and rate is None:
-                rate = _rate(words[i + 1])
-            elif w == "delay" and kind == "netem":
-                delay = _ms(words[i + 1])
-                if i + 2 < len(words):
-                    jitter = _ms(words[i + 2])
+def _after(words: list[str], key: str) -> str | None:
+    return next((words[i + 1] for i, w in enumerate(words[:-1]) if w == key), None)
+
+
+def parse_tc(lines: list[str]) -> Impairment:
+    """One interface's root qdisc, htb classes and filters (as `tc ... show` prints them)
+    as the `Impairment` it carries; a root qdisc of another handle is none of dnetlab's."""
+    root = next((ln.split() for ln in lines if ln.startswith("qdisc ")), [])
+    if len(root) < 3 or root[2] != HANDLE:
+        return Impairment()
+    kind = root[1]
+    rate = delay = jitter = loss = None
+    if kind == "tbf":
+        rate = _rate(_after(root, "rate") or "")
+    elif kind == "netem":
+        rate = _rate(_after(root, "rate") or "")
+        i = root.index("delay") if "delay" in root else -1
+        if i >= 0:
+            delay = _ms(root[i + 1]) if i + 1 < len(root) else None
+            jitter = _ms(root[i + 2]) if i + 2 < len(root) else None
+        lost = _after(root, "loss")
+        loss = float(lost.rstrip("%")) if lost and re.fullmatch(r"[0-9.]+%", lost) else None
+    elif kind == "htb":
+        for ln in lines:
+            words = ln.split()
+            if ln.startswith("class htb") and len(words) > 2 and words[2] == f"{HANDLE}1":
+                rate = _rate(_after(words, "rate") or "")
+            m = re.search(r"bytecode '4,32 0 0 \d+,53 0 1 (\d+),", ln)
+            if m:
+                loss = round(int(m[1]) / _RAND_SPAN * 100, 3)
     return Impairment(rate=None, rate_bps=rate, loss=loss or None, delay=delay or None,
                       jitter=jitter or None)
 
 
 def parse_read(output: str) -> ReadBack:
     links, _, rest = output.partition(_SECTION)
-    qdiscs_text, _, rules = rest.partition(_SECTION)
     macs: dict[str, str] = {}
     for line in links.splitlines():
         m = re.match(r"^\d+:\s+([^:@\s]+)(?:@\S+)?:.*link/ether\s+([0-9a-fA-F:]{17})", line)
         if m:
             macs[m[2].lower()] = m[1]
-    qdiscs: dict[str, str] = {}
-    for line in qdiscs_text.splitlines():
-        m = re.match(r"^qdisc\s+\S+\s+\S+\s+dev\s+(\S+)\s+root\b", line)
-        if m:
-            qdiscs[m[1]] = line.strip()
-    loss: dict[str, float] = {}
-    for line in rules.splitlines():
-        m = re.search(r"-o\s+(\S+)\s.*--probability\s+([0-9.]+)", line)
-        if m and line.startswith(f"-A {CHAIN}"):
-            loss[m[1]] = round(float(m[2]) * 100, 3)
-    return ReadBack(macs, qdiscs, loss)
+    tc: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in rest.splitlines():
+        if line.startswith("dev "):
+            current = tc.setdefault(line[4:].strip(), [])
+        elif current is not None and line.strip():
+            current.append(line.strip())
+    return ReadBack(macs, tc)
 
 
 def burst_bytes(rate_bps: int) -> int:
@@ -112,11 +138,53 @@ def burst_bytes(rate_bps: int) -> int:
     return max(rate_bps // 800, _MIN_BURST_BYTES)
 
 
+def loss_bytecode(percent: float) -> str:
+    """Classic BPF for tc's bpf classifier: a random 32-bit number below the threshold
+    sends the packet to class d1:2 (the blackhole), any other is not classified."""
+    threshold = min(round(percent / 100 * _RAND_SPAN), _RAND_SPAN - 1)
+    classid = 0xD10002
+    return f"4,32 0 0 {_SKF_AD_RANDOM},53 0 1 {threshold},6 0 0 0,6 0 0 {classid}"
+
+
+def qdisc_commands(imp: Impairment) -> list[str]:
+    """tc commands that make "$IF" carry exactly `imp` (after its root qdisc is gone)."""
+    dev = 'dev "$IF"'
+    if imp.delay or imp.jitter:
+        netem = f"netem delay {imp.delay or 0:g}ms"
+        if imp.jitter:
+            netem += f" {imp.jitter:g}ms"
+        if imp.loss:
+            netem += f" loss {imp.loss:g}%"
+        if imp.rate_bps:
+            netem += f" rate {imp.rate_bps}bit"
+        return [f"tc qdisc add {dev} root handle {HANDLE} {netem}"]
+    if imp.loss:
+        cmds = [f"tc qdisc add {dev} root handle {HANDLE} htb default 1"]
+        if imp.rate_bps:
+            cmds.append(f"tc class add {dev} parent {HANDLE} classid {HANDLE}1 htb "
+                        f"rate {imp.rate_bps}bit ceil {imp.rate_bps}bit")
+        cmds += [
+            # the blackhole's class never sends: its rate is a formality; a quantum of one
+            # frame keeps htb from warning that the rate's is too small
+            f"tc class add {dev} parent {HANDLE} classid {HANDLE}2 htb rate 8kbit "
+            "quantum 1514",
+            f"tc qdisc add {dev} parent {HANDLE}2 handle d2: blackhole",
+            f"tc filter add {dev} parent {HANDLE} protocol all prio 1 bpf bytecode "
+            f"'{loss_bytecode(imp.loss)}' flowid {HANDLE}2",
+        ]
+        return cmds
+    if imp.rate_bps:
+        return [f"tc qdisc add {dev} root handle {HANDLE} tbf rate {imp.rate_bps}bit "
+                f"burst {burst_bytes(imp.rate_bps)} latency {_TBF_LATENCY_MS}ms"]
+    return []
+
+
 def apply_script(mac: str, imp: Impairment | None) -> str:
-    """Set the interface with this MAC to exactly `imp` (None: no impairment), whatever it
-    carried before: the root qdisc is replaced (or removed when it is one dnetlab sets),
-    the interface's rules in the chain are replaced."""
+    """Set the interface with this MAC to exactly `imp` (None: no impairment), whatever
+    dnetlab set before; a root qdisc that is not dnetlab's is left alone when nothing is
+    wanted, and replaced when something is."""
     imp = imp or Impairment()
+    cmds = qdisc_commands(imp)
     lines = [
         "set -e",
         f"IF=$(ip -o link show | awk -v mac={shlex.quote(mac.lower())} "
@@ -124,30 +192,12 @@ def apply_script(mac: str, imp: Impairment | None) -> str:
         "print $2; exit }')",
         f'[ -n "$IF" ] || {{ echo "no interface with MAC {mac} in the container"; exit 3; }}',
     ]
-    if imp.delay or imp.jitter:
-        netem = f"netem delay {imp.delay or 0:g}ms"
-        if imp.jitter:
-            netem += f" {imp.jitter:g}ms"
-        if imp.rate_bps:
-            netem += f" rate {imp.rate_bps}bit"
-        lines.append(f'tc qdisc replace dev "$IF" root {netem}')
-    elif imp.rate_bps:
-        lines.append(f'tc qdisc replace dev "$IF" root tbf rate {imp.rate_bps}bit '
-                     f"burst {burst_bytes(imp.rate_bps)} latency {_TBF_LATENCY_MS}ms")
+    if cmds:
+        lines.append('tc qdisc del dev "$IF" root 2>/dev/null || true')
+        lines += cmds
     else:
-        # only a qdisc of the kinds dnetlab sets is removed; anything else is not ours
-        lines.append('if tc qdisc show dev "$IF" root | grep -Eq "^qdisc (tbf|netem) "; then '
-                     'tc qdisc del dev "$IF" root; fi')
-    lines += [
-        f"iptables -w -t mangle -N {CHAIN} 2>/dev/null || true",
-        f"iptables -w -t mangle -C POSTROUTING -j {CHAIN} 2>/dev/null || "
-        f"iptables -w -t mangle -A POSTROUTING -j {CHAIN}",
-        f'iptables -w -t mangle -S {CHAIN} | grep -- "^-A {CHAIN} -o $IF " | '
-        "sed 's/^-A /-D /' | while read -r rule; do iptables -w -t mangle $rule; done",
-    ]
-    if imp.loss:
-        lines.append(f'iptables -w -t mangle -A {CHAIN} -o "$IF" -m statistic --mode random '
-                     f"--probability {imp.loss / 100:.6f} -j DROP")
+        lines.append(f'if tc qdisc show dev "$IF" root | grep -q "^qdisc [a-z_]* {HANDLE} "; '
+                     'then tc qdisc del dev "$IF" root; fi')
     lines.append('echo "impairment of $IF set"')
     return "\n".join(lines) + "\n"
 
