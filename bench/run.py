@@ -97,6 +97,8 @@ def main() -> None:
     parser.add_argument("--verify-rounds", type=int, default=5,
                         help="rounds of the verify measures against the engine (issue 4)")
     parser.add_argument("--no-verify", action="store_true", help="skip the issue-4 measures")
+    parser.add_argument("--no-impair", action="store_true",
+                        help="skip the issue-10 measure (impairments on 20 attachments)")
     parser.add_argument("--no-multihost", action="store_true",
                         help="skip the issue-5 measures (the test bed's hosts)")
     args = parser.parse_args()
@@ -121,6 +123,11 @@ def main() -> None:
         print(f"verify in one lab: {args.verify_rounds} round(s) of every side")
         results.update(verify_bench.run(args.verify_rounds))
         targets.update(verify_bench.TARGETS)
+    if not args.no_impair:
+        import impair_bench
+
+        print("impairments: one impairment applied to 20 attachments (reported, no target)")
+        results.update(impair_bench.run())
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     previous.update({k: round(v, 4) for k, v in results.items()})
     RESULTS.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
