@@ -60,7 +60,9 @@ _SECTION = "----dnetlab-impair----"
 
 READ_SCRIPT = (
     f"ip -o link show; echo {_SECTION}; "
-    "for d in $(ls /sys/class/net); do echo \"dev $d\"; tc qdisc show dev \"$d\" root; "
+    # the names from ip, not /sys/class/net: a sysfs mounted elsewhere shows other devices
+    "for d in $(ip -o link show | awk -F': ' '{ sub(/@.*/, \"\", $2); print $2 }'); do "
+    "echo \"dev $d\"; tc qdisc show dev \"$d\" root; "
     f"tc class show dev \"$d\" parent {HANDLE}; tc filter show dev \"$d\" parent {HANDLE}; "
     "done; true")
 
@@ -169,8 +171,11 @@ def qdisc_commands(imp: Impairment) -> list[str]:
             f"tc class add {dev} parent {HANDLE} classid {HANDLE}2 htb rate 8kbit "
             "quantum 1514",
             f"tc qdisc add {dev} parent {HANDLE}2 handle d2: blackhole",
-            f"tc filter add {dev} parent {HANDLE} protocol all prio 1 bpf bytecode "
-            f"'{loss_bytecode(imp.loss)}' flowid {HANDLE}2",
+            # IPv4 and IPv6 only: a lost ARP reply or neighbour advertisement would hold
+            # back every packet to that neighbour until it resolves, multiplying the loss
+            *(f"tc filter add {dev} parent {HANDLE} protocol {proto} prio {prio} bpf "
+              f"bytecode '{loss_bytecode(imp.loss)}' flowid {HANDLE}2"
+              for prio, proto in ((1, "ip"), (2, "ipv6"))),
         ]
         return cmds
     if imp.rate_bps:

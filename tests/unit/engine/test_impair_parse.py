@@ -64,6 +64,8 @@ def test_scripts() -> None:
     assert lossy[0] == 'tc qdisc add dev "$IF" root handle d1: htb default 1'
     assert not any("classid d1:1" in c for c in lossy)  # no rate: unclassified goes direct
     assert "blackhole" in lossy[2] and loss_bytecode(30.0) in lossy[3]
+    # IP packets only: ARP is never dropped (a lost reply would stall a neighbour)
+    assert [c.split(" protocol ")[1].split()[0] for c in lossy[3:]] == ["ip", "ipv6"]
     assert loss_bytecode(30.0) == "4,32 0 0 4294963256,53 0 1 1288490189,6 0 0 0,6 0 0 13697026"
     heal = apply_script("02:42:aa:00:00:01", None)
     assert "tc qdisc del" in heal and "d1: " in heal
