@@ -120,9 +120,15 @@ def test_removed_by_hand_is_drift_and_up_repairs_in_place(  # type: ignore[no-un
     assert f"impair {name}-cli on {name}-lan [local]: impairment missing (loss 30%)" in out
     code, st, _ = run_cli("status", "--format", "json", path)
     assert "impairment missing" in st
+    # a root qdisc of another handle is not dnetlab's: still missing
     _in_ns(docker_client, before["srv"],
            "tc qdisc replace dev eth0 root tbf rate 3mbit burst 4000 latency 50ms")
-    assert "impairment drift: rate" in _plan(run_cli, path)
+    assert "[local]: impairment missing (rate 1mbit)" in _plan(run_cli, path)
+    # dnetlab's handle with another rate: drift
+    _in_ns(docker_client, before["srv"], "tc qdisc del dev eth0 root; tc qdisc add dev eth0 "
+           "root handle d1: tbf rate 3mbit burst 4000 latency 50ms")
+    assert f"impair {name}-srv on {name}-lan [local]: impairment drift: rate" in _plan(
+        run_cli, path)
     code, _, err = run_cli("up", path)
     assert code == 0, err
     assert ids(docker_client, name) == before  # repaired in place, nothing recreated
