@@ -38,6 +38,7 @@ wheel: venv
 engine:
 	@bash scripts/engine-up.sh
 	@bash scripts/busybox-image.sh
+	@bash scripts/nettools-image.sh
 
 lint: venv
 	$(VENV)/bin/ruff check dnetlab tests bench

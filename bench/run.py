@@ -108,6 +108,8 @@ def main() -> None:
     parser.add_argument("--verify-rounds", type=int, default=5,
                         help="rounds of the verify measures against the engine (issue 4)")
     parser.add_argument("--no-verify", action="store_true", help="skip the issue-4 measures")
+    parser.add_argument("--no-impair", action="store_true",
+                        help="skip the issue-10 measure (impairments on 20 attachments)")
     parser.add_argument("--no-multihost", action="store_true",
                         help="skip the issue-5 measures (the test bed's hosts)")
     parser.add_argument("--only", choices=["validate"],
@@ -144,6 +146,11 @@ def main() -> None:
         print(f"verify in one lab: {args.verify_rounds} round(s) of every side")
         results.update(verify_bench.run(args.verify_rounds))
         targets.update(verify_bench.TARGETS)
+    if not args.no_impair:
+        import impair_bench
+
+        print("impairments: one impairment applied to 20 attachments (reported, no target)")
+        results.update(impair_bench.run())
     _save(results, targets)
     if not args.no_multihost:
         import multihost_bench

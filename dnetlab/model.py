@@ -31,6 +31,38 @@ class Host:
 
 
 @dataclass(frozen=True)
+class Impairment:
+    """Egress impairment of one interface (docs/impairments.md); every field optional."""
+
+    rate: str | None = None  # as written (`10mbit`): shown and handed to tc as is
+    rate_bps: int | None = None  # the same in bits per second: compared with what tc reads
+    loss: float | None = None  # percent, 0-100
+    delay: float | None = None  # milliseconds
+    jitter: float | None = None  # milliseconds; only with delay
+
+    @property
+    def empty(self) -> bool:
+        return (self.rate_bps is None and not self.loss and not self.delay
+                and not self.jitter)
+
+    @property
+    def needs_netem(self) -> bool:
+        return bool(self.delay or self.jitter)
+
+    def describe(self) -> str:
+        parts = []
+        if self.rate is not None:
+            parts.append(f"rate {self.rate}")
+        if self.loss:
+            parts.append(f"loss {self.loss:g}%")
+        if self.delay:
+            parts.append(f"delay {self.delay:g}ms")
+        if self.jitter:
+            parts.append(f"jitter {self.jitter:g}ms")
+        return ", ".join(parts) or "none"
+
+
+@dataclass(frozen=True)
 class Network:
     key: str
     name: str
@@ -49,6 +81,7 @@ class Network:
     hosts_declared: bool = False
     options: Pairs = ()
     labels: Pairs = ()
+    impair: Impairment | None = None  # the default of its attachments
 
 
 @dataclass(frozen=True)
@@ -58,6 +91,7 @@ class Attachment:
     ipv6: IPv6Address | None = None
     aliases: tuple[str, ...] = ()
     mac: str | None = None
+    impair: Impairment | None = None  # the network's default already applied
 
 
 @dataclass(frozen=True)

@@ -442,6 +442,21 @@ EOF
     } >"$SSHD_CONFIG"
 }
 
+# Close every descriptor above stderr that this shell inherited. A daemon
+# started here outlives the caller: a descriptor it inherits stays open as long
+# as it runs. `flock /tmp/dnetlab-engine.lock pytest ...` hands the lock's
+# descriptor down to a test that restarts a bed engine; the dockerd (and its
+# containerd) then held that lock until the engine stopped, and every other
+# run waited for it.
+close_inherited_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        ((fd > 2)) || continue
+        eval "exec $fd>&-" 2>/dev/null || true
+    done
+}
+
 launch_dockerd() {
     local i=$1
     host_vars "$i"
@@ -455,7 +470,7 @@ launch_dockerd() {
     # nsenter, not `ip netns exec`: that one remounts /sys and dockerd then
     # fails ("Devices cgroup isn't mounted"). Own session, stdio to the log,
     # cwd /: it outlives this script and holds none of its pipes.
-    (cd / && exec setsid nohup nsenter --net="/run/netns/$NS" dockerd \
+    (close_inherited_fds && cd / && exec setsid nohup nsenter --net="/run/netns/$NS" dockerd \
         --config-file "$DAEMON_JSON" \
         --data-root "$HDATA/docker" \
         --exec-root "$EXEC_ROOT" \
@@ -512,7 +527,7 @@ start_sshd() {
     # sshd detaches by itself (and needs its absolute path to re-exec); -E
     # sends its log to the file where its start-up errors go too.
     # shellcheck disable=SC2094
-    (cd / && nsenter --net="/run/netns/$NS" /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$SSHD_LOG" \
+    (close_inherited_fds && cd / && nsenter --net="/run/netns/$NS" /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$SSHD_LOG" \
         >>"$SSHD_LOG" 2>&1 </dev/null 9>&-) || die "sshd of h$i did not start (see $SSHD_LOG)"
     deadline=$((SECONDS + WAIT_SECS))
     # Ready when it serves its own host key at its address.

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from dnetlab.engine import change, hostexec, images, read, support, swarm
+from dnetlab.engine import change, hostexec, images, impair, read, support, swarm
 from dnetlab.engine import exec as execs
 from dnetlab.engine.connect import Connection, open_connection
 from dnetlab.engine.errors import EngineError
 from dnetlab.engine.exec import ExecResult
-from dnetlab.model import Host
+from dnetlab.model import Host, Impairment
 from dnetlab.reconcile.desired import AttachmentSpec, ContainerSpec, NetworkSpec, VolumeSpec
 from dnetlab.reconcile.observed import HostObserved, SwarmInfo
 
@@ -119,6 +119,17 @@ class Engine:
     def run_helper(self, image: str, argv: list[str], network_mode: str,
                    helper_labels: dict[str, str], timeout: float = 120.0) -> ExecResult:
         return execs.run_helper(self.conn, image, argv, network_mode, helper_labels, timeout)
+
+    # -- impairments (dnetlab's tools image in the container's namespace) -------------------
+    def set_impairment(self, container_id: str, network: str, name: str,
+                       imp: Impairment | None) -> None:
+        impair.set_impairment(self.conn, container_id, network, name, imp)
+
+    def read_impairments(self, container_ids: Iterable[str]) -> dict[str, impair.ReadBack]:
+        return impair.read_impairments(self.conn, container_ids)
+
+    def netem_missing(self) -> str | None:
+        return impair.netem_missing(self.conn)
 
     # -- preflight ---------------------------------------------------------------------------
     def probe_ipvlan(self, parent: str | None, image: str) -> str | None:

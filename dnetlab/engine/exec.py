@@ -192,7 +192,8 @@ def _not_started(conn: Connection, job: hostexec.Job, r: hostexec.JobResult) -> 
 
 
 def run_helper(conn: Connection, image: str, argv: list[str], network_mode: str,
-               helper_labels: dict[str, str], timeout: float) -> ExecResult:
+               helper_labels: dict[str, str], timeout: float,
+               cap_add: tuple[str, ...] = ()) -> ExecResult:
     """Run argv in a short-lived container sharing a network namespace (another
     container's, or the host's); it is removed whatever happens."""
     api = conn.api
@@ -204,7 +205,8 @@ def run_helper(conn: Connection, image: str, argv: list[str], network_mode: str,
             cid = api.create_container(
                 image, command=["sh", f"/{_HELPER_SCRIPT}"] if big else argv,
                 labels=helper_labels, detach=True,
-                host_config=api.create_host_config(network_mode=network_mode))["Id"]
+                host_config=api.create_host_config(network_mode=network_mode,
+                                                   cap_add=list(cap_add) or None))["Id"]
             if big and script is not None:
                 # too big for the command line: a file in the helper, put before it starts
                 api.put_archive(cid, "/", file_archive(_HELPER_SCRIPT, script))

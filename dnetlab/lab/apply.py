@@ -55,12 +55,13 @@ class ApplyOptions:
 def _tasks(ops: list[Op], phase: Phase) -> list[tuple[Op, ...]]:
     """The steps of one phase. In the container phase, everything that touches one
     container is one step, in order: connects before the start."""
-    if phase != Phase.CONTAINERS:
+    if phase not in (Phase.CONTAINERS, Phase.IMPAIR):
         return [(op,) for op in ops]
     grouped: dict[tuple[str, str], list[Op]] = {}
     for op in ops:
         grouped.setdefault((op.host, op.name), []).append(op)
-    order = {"create-container": 0, "connect": 1, "start-container": 2, "unpause-container": 2}
+    order = {"create-container": 0, "connect": 1, "start-container": 2, "unpause-container": 2,
+             "impair": 3, "heal": 3}
     return [tuple(sorted(g, key=lambda o: order[o.action])) for g in grouped.values()]
 
 
@@ -92,6 +93,10 @@ def run_op(engines: Mapping[str, Engine], op: Op, options: ApplyOptions) -> None
         engine.start(op.target_id or op.name, op.name)
     elif a == "unpause-container":
         engine.unpause(op.target_id or op.name, op.name)
+    elif a in ("impair", "heal"):
+        # by name: a container created in this run has no id in the plan
+        engine.set_impairment(op.target_id or op.name, op.network_name or "", op.name,
+                              op.impairment)
     else:  # pragma: no cover - the plan builds complete ops
         raise DnetlabError(f"cannot carry out {op.describe()}")
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 from dnetlab.engine.engine import Engine
 from dnetlab.engine.errors import EngineError
 from dnetlab.errors import DnetlabError, EnvironmentFailure
+from dnetlab.lab import impair
 from dnetlab.lab.progress import Reporter
 from dnetlab.lab.session import Session
 from dnetlab.labels import Owner
@@ -28,6 +29,8 @@ def preflight(sc: Scenario, owner: Owner, session: Session, desired: Mapping[str
     problems += swarm.gossip_problems(owner, sc.hosts, observed)
     if any(n.driver == "ipvlan" for n in sc.networks):
         problems += _ipvlan_support(sc, session)
+    if not problems and any(d.impaired for d in desired.values()):
+        problems += impair.preflight_problems(session, desired, observed, reporter)
     if problems:
         raise EnvironmentFailure("preflight found problems; nothing was changed:\n  "
                                  + "\n  ".join(problems))

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from dnetlab.engine.engine import Engine
 from dnetlab.engine.errors import EngineError
+from dnetlab.engine.impair import TOOLS_IMAGE
 from dnetlab.errors import DnetlabError, EnvironmentFailure, UsageError
 from dnetlab.model import Host, Scenario
 from dnetlab.reconcile.desired import HostDesired
@@ -53,7 +54,10 @@ class Session:
     def observe(self, desired: Mapping[str, HostDesired] | None = None,
                 swarm: bool = False) -> dict[str, HostObserved]:
         def one(key: str) -> tuple[str, HostObserved]:
-            images = desired[key].images if desired and key in desired else ()
+            d = desired.get(key) if desired else None
+            images = d.images if d else ()
+            if d and (d.impaired or d.impair_read):
+                images = (*images, TOOLS_IMAGE)  # impairments are set and read with it
             try:
                 return key, self.engines[key].observe(images, swarm=swarm)
             except EngineError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from dnetlab import labels
-from dnetlab.lab import instance
+from dnetlab.lab import impair, instance
 from dnetlab.lab.session import Session, uses_swarm
 from dnetlab.labels import Owner
 from dnetlab.model import Scenario
@@ -85,8 +85,10 @@ def status(sc: Scenario, owner: Owner | None = None,
     owner = owner or instance.owner_here(sc.name, record_root)
     session = Session.open(sc.hosts)
     try:
-        desired = desired_state(sc, owner.instance or "")
+        desired = desired_state(sc, owner.instance or "",
+                                impair.deployed(sc.name, record_root))
         observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
+        impair.observe_impairments(session, desired, observed, owner)
     finally:
         session.close()
     plan = reconcile(owner, desired, observed, sc.hosts)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dnetlab.errors import DnetlabError
-from dnetlab.lab import instance, records
+from dnetlab.lab import impair, instance, records
 from dnetlab.lab.apply import ApplyOptions, ApplyResult, apply
 from dnetlab.lab.preflight import preflight
 from dnetlab.lab.progress import PlainReporter, Reporter
@@ -38,8 +38,9 @@ def plan_up(loaded: Loaded, record_root: Path | None = None) -> tuple[Plan, list
     owner = Owner(sc.name, lab_instance)
     session = Session.open(sc.hosts)
     try:
-        desired = desired_state(sc, lab_instance)
+        desired = desired_state(sc, lab_instance, impair.deployed(sc.name, record_root))
         observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
+        impair.observe_impairments(session, desired, observed, owner)
         problems = conflicts(owner, desired, observed)
         problems += swarm.conflicts(owner, sc.hosts, observed)
         problems += swarm.gossip_problems(owner, sc.hosts, observed)
@@ -74,8 +75,9 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
         owner = Owner(sc.name, lab_instance)
         session = Session.open(sc.hosts)
         try:
-            desired = desired_state(sc, lab_instance)
+            desired = desired_state(sc, lab_instance, impair.deployed(sc.name, record_root))
             observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
+            impair.observe_impairments(session, desired, observed, owner)
             preflight(sc, owner, session, desired, observed, reporter)
             plan = reconcile(owner, desired, observed, sc.hosts)
             records.save(_record(loaded, "applying", variables or {}, vars_files, lab_instance),

@@ -22,6 +22,7 @@ from ipaddress import (
 from typing import Any, cast
 
 from dnetlab.errors import shown
+from dnetlab.load import impairment
 from dnetlab.load.findings import Findings
 from dnetlab.load.limits import too_many_probes
 from dnetlab.load.yamlload import Path
@@ -231,6 +232,7 @@ class Builder:
         self.out = out
         self.expanded = 0  # probes so far, counted before they are made
         self.over = False  # limits.MAX_PROBES was crossed: no further probe is made
+        self.impair_declared: set[tuple[str, str]] = set()  # (container, network) keys
 
     # -- hosts ---------------------------------------------------------------------------
     def hosts(self) -> tuple[Host, ...]:
@@ -271,6 +273,8 @@ class Builder:
             hosts_declared=declared,
             options=_pairs(v.get("options")),
             labels=_pairs(v.get("labels")),
+            impair=(impairment.parse(v["impair"], (*p, "impair"), self.out)
+                    if "impair" in v else None),
         )
 
     # -- containers ----------------------------------------------------------------------
@@ -290,8 +294,12 @@ class Builder:
                     ipv6=parse_ipv6(att["ipv6"], (*p, "ipv6"), self.out) if "ipv6" in att else None,
                     aliases=tuple(att.get("aliases", ())),
                     mac=att["mac"].lower() if "mac" in att else None,
+                    impair=(impairment.parse(att["impair"], (*p, "impair"), self.out)
+                            if "impair" in att else None),
                 )
             )
+            if "impair" in att:
+                self.impair_declared.add((key, net))
         return tuple(result)
 
     def container(self, key: str, v: dict[str, Any], default_host: str | None) -> Container:
@@ -449,6 +457,7 @@ class Builder:
             where = tuple(v["hosts"]) if declared else _derived_hosts(v, used.get(k, set()),
                                                                        hosts)
             networks.append(self.network(k, v, where, declared))
+        containers = impairment.with_defaults(containers, networks, self.impair_declared)
         return Scenario(
             name=str(self.data.get("name", "")),
             description=self.data.get("description", ""),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnetlab import __version__, labels
-from dnetlab.model import Attachment, Container, Network, Pairs, Scenario
+from dnetlab.model import Attachment, Container, Impairment, Network, Pairs, Scenario
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class AttachmentSpec:
     ipv6: str | None
     aliases: tuple[str, ...]  # the container key first: always an alias (spec section 6)
     mac: str | None
+    # egress impairment: not in the container's hash, since changing it is repaired in
+    # the container's namespace, never by recreating the container
+    impair: Impairment | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,13 @@ class HostDesired:
     containers: tuple[ContainerSpec, ...]
     volumes: tuple[VolumeSpec, ...]
     images: tuple[str, ...]
+    # containers whose impairments are read back (docs/impairments.md): those that
+    # should have one, and those the lab's previous `up` gave one
+    impair_read: frozenset[str] = frozenset()
+
+    @property
+    def impaired(self) -> bool:
+        return any(a.impair for c in self.containers for a in c.attachments)
 
 
 def _network_fields(n: Network) -> dict[str, Any]:
@@ -134,7 +144,7 @@ def _attachment(sc: Scenario, c: Container, a: Attachment) -> AttachmentSpec:
     aliases = (c.key, *[x for x in a.aliases if x != c.key])
     return AttachmentSpec(a.network, sc.network(a.network).name,
                           str(a.ipv4) if a.ipv4 else None, str(a.ipv6) if a.ipv6 else None,
-                          aliases, a.mac)
+                          aliases, a.mac, a.impair)
 
 
 def _ports(c: Container) -> tuple[tuple[str, str | None, int | None], ...]:
@@ -215,9 +225,12 @@ def _named_volumes(sc: Scenario, host: str, instance: str) -> tuple[VolumeSpec, 
     )
 
 
-def desired_state(sc: Scenario, instance: str) -> dict[str, HostDesired]:
+def desired_state(sc: Scenario, instance: str,
+                  deployed: Scenario | None = None) -> dict[str, HostDesired]:
     """Per host, what it should hold; every object labelled as `instance`'s of the lab
-    ("" labels none: a lab an older dnetlab brought up keeps its objects' labels)."""
+    ("" labels none: a lab an older dnetlab brought up keeps its objects' labels).
+    `deployed`, the scenario of the lab's last `up` here, names the containers that had
+    an impairment, which are read back so that one dropped from the file is removed."""
     result: dict[str, HostDesired] = {}
     # An overlay is created once, on the swarm's first manager; other hosts attach to it
     # by name (it shows on a worker once a container there uses it).
@@ -228,6 +241,10 @@ def desired_state(sc: Scenario, instance: str) -> dict[str, HostDesired]:
         networks = tuple(network_spec(sc, n, h.key, instance) for n in sc.networks
                          if (h.key == lead if n.driver == "overlay" else h.key in n.hosts))
         images = tuple(sorted({c.image for c in containers}))
+        read = {c.name for c in containers if any(a.impair for a in c.attachments)}
+        read |= {c.name for c in (deployed.containers if deployed else ())
+                 if c.host == h.key and any(a.impair for a in c.attachments)}
         result[h.key] = HostDesired(h.key, networks, containers,
-                                    _named_volumes(sc, h.key, instance), images)
+                                    _named_volumes(sc, h.key, instance), images,
+                                    frozenset(read))
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dnetlab import labels
-from dnetlab.model import Pairs
+from dnetlab.model import Impairment, Pairs
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,16 @@ class HostObserved:
     volumes: tuple[LiveVolume, ...] = ()
     images: frozenset[str] = field(default_factory=frozenset)  # wanted images present
     swarm: SwarmInfo = field(default_factory=SwarmInfo)
+    # impairments read back from containers' namespaces: (container name, network name)
+    # -> what the interface carries (an empty Impairment: nothing); only containers in
+    # `impairments_read` were read (the others are not judged)
+    impairments: tuple[tuple[tuple[str, str], Impairment], ...] = ()
+    impairments_read: frozenset[str] = frozenset()
+
+    def impairment(self, container: str, network: str) -> Impairment | None:
+        """What the container's interface on the network carries, as read; None when not
+        read (or the interface was not found)."""
+        return dict(self.impairments).get((container, network))
 
     def owned_containers(self, owner: labels.Owner) -> tuple[LiveContainer, ...]:
         return tuple(c for c in self.containers if owner.owns(dict(c.labels)))

@@ -15,7 +15,7 @@ from enum import IntEnum
 from typing import Literal
 
 from dnetlab import labels
-from dnetlab.model import DEFAULT_BRIDGE, Host
+from dnetlab.model import DEFAULT_BRIDGE, Host, Impairment
 from dnetlab.reconcile import swarm
 from dnetlab.reconcile.desired import (
     AttachmentSpec,
@@ -29,7 +29,7 @@ from dnetlab.reconcile.observed import HostObserved, LiveContainer, LiveNetwork
 Action = Literal[
     "pull-image", "create-volume", "remove-container", "disconnect", "remove-network",
     "create-network", "create-container", "connect", "start-container", "unpause-container",
-    "remove-volume", "init-swarm", "join-swarm", "leave-swarm",
+    "remove-volume", "init-swarm", "join-swarm", "leave-swarm", "impair", "heal",
 ]
 
 
@@ -43,9 +43,10 @@ class Phase(IntEnum):
     REMOVE_NETWORKS = 2
     CREATE_NETWORKS = 3
     CONTAINERS = 4  # create, connect, start
-    CLEANUP = 5  # volumes, after the containers that used them are gone
-    SWARM_LEAVE = 6  # workers, once the lab's objects are gone
-    SWARM_DISSOLVE = 7  # then the managers
+    IMPAIR = 5  # in the namespaces of running containers, on their final interfaces
+    CLEANUP = 6  # volumes, after the containers that used them are gone
+    SWARM_LEAVE = 7  # workers, once the lab's objects are gone
+    SWARM_DISSOLVE = 8  # then the managers
 
 
 PHASE_OF: Mapping[str, Phase] = {
@@ -62,6 +63,8 @@ PHASE_OF: Mapping[str, Phase] = {
     "remove-volume": Phase.CLEANUP,
     "init-swarm": Phase.SWARM_INIT,
     "join-swarm": Phase.SWARM_JOIN,
+    "impair": Phase.IMPAIR,
+    "heal": Phase.IMPAIR,
 }
 
 
@@ -83,6 +86,7 @@ class Op:
     leader: str | None = None  # join-swarm: the host whose token and address to use
     advertise: str | None = None  # init/join-swarm: the address to advertise
     swarm_labels: tuple[tuple[str, str], ...] = ()  # init-swarm: the cluster's labels
+    impairment: Impairment | None = None  # impair: what to set (heal: None)
 
     @property
     def phase(self) -> Phase:
@@ -103,6 +107,8 @@ class Op:
             what = f"connect {self.name} to {self.attachment.network_name}"
         elif self.action == "disconnect":
             what = f"disconnect {self.name} from {self.network_name}"
+        elif self.action in ("impair", "heal"):
+            what = f"{self.action} {self.name} on {self.network_name}"
         else:
             verb, _, kind = self.action.partition("-")
             what = f"{verb} {kind} {self.name}"
@@ -145,6 +151,26 @@ class Plan:
 
 def _display_order(op: Op) -> tuple[str, int, str, str]:
     return (op.host, int(op.phase), op.name, op.action)
+
+
+def impairment_drift(want: Impairment, have: Impairment) -> list[str]:
+    """The fields in which what an interface carries differs from the file: a rate
+    within 2 % (tc keeps rates in its own units), the rest within a hundredth."""
+    fields = []
+    if (want.rate_bps is None) != (have.rate_bps is None) or (
+            want.rate_bps and have.rate_bps
+            and abs(want.rate_bps - have.rate_bps) > 0.02 * want.rate_bps):
+        fields.append("rate")
+    for name in ("loss", "delay", "jitter"):
+        if abs((getattr(want, name) or 0.0) - (getattr(have, name) or 0.0)) > 0.01:
+            fields.append(name)
+    return fields
+
+
+def _live_text(imp: Impairment) -> str:
+    parts = [f"rate {imp.rate_bps}bit"] if imp.rate_bps else []
+    rest = Impairment(loss=imp.loss, delay=imp.delay, jitter=imp.jitter)
+    return ", ".join(parts + ([rest.describe()] if not rest.empty else []))
 
 
 def _drift(kind: str, live: str | None, desired: str) -> str:
@@ -234,6 +260,7 @@ class _HostReconciler:
             if live is None:
                 self.ops.append(Op("create-container", self.h, spec.name, "not found", spec.key,
                                    container=spec))
+                self._impairments(spec, None, fresh=True)
                 continue
             cause = self._recreate_cause(spec, live)
             if cause:
@@ -242,7 +269,9 @@ class _HostReconciler:
                                    live.id, display=line))
                 self.ops.append(Op("create-container", self.h, spec.name, cause, spec.key,
                                    container=spec, display=line))
+                self._impairments(spec, None, fresh=True)
                 continue
+            before = len(self.ops)
             self._attachments(spec, live)
             if live.state == "paused":
                 self.ops.append(Op("unpause-container", self.h, spec.name, "paused", spec.key,
@@ -250,11 +279,50 @@ class _HostReconciler:
             elif live.state != "running":
                 self.ops.append(Op("start-container", self.h, spec.name,
                                    f"not running ({live.state or 'unknown'})", spec.key, live.id))
+            self._impairments(spec, live, fresh=live.state not in ("running", "paused"),
+                              reconnected={op.attachment.network_name
+                                           for op in self.ops[before:]
+                                           if op.action == "connect" and op.attachment})
         for key, lives in owned.items():
             if key not in wanted:
                 for live in lives:
                     self.ops.append(Op("remove-container", self.h, live.name, "not in scenario",
                                        key, live.id))
+
+    def _impairments(self, spec: ContainerSpec, live: LiveContainer | None, *, fresh: bool,
+                     reconnected: set[str] | None = None) -> None:
+        """Impair or heal each attachment whose interface does not carry what the file
+        says. A new, restarted or reconnected interface carries nothing yet; an existing
+        one is judged on what was read back from the namespace (when it was read)."""
+        read = live is not None and spec.name in self.o.impairments_read
+        for att in spec.attachments:
+            want = att.impair
+            new = fresh or att.network_name in (reconnected or set())
+            if new or live is None:
+                if want is not None:
+                    self._impair_op(spec, live, att, want, f"new interface ({want.describe()})")
+                continue
+            if not read:
+                continue
+            have = self.o.impairment(spec.name, att.network_name) or Impairment()
+            if want is None:
+                if not have.empty:
+                    self._impair_op(spec, live, att, None,
+                                    f"impairment not in scenario ({_live_text(have)})")
+            elif have.empty:
+                self._impair_op(spec, live, att, want,
+                                f"impairment missing ({want.describe()})")
+            else:
+                fields = impairment_drift(want, have)
+                if fields:
+                    self._impair_op(spec, live, att, want,
+                                    f"impairment drift: {', '.join(fields)}")
+
+    def _impair_op(self, spec: ContainerSpec, live: LiveContainer | None, att: AttachmentSpec,
+                   want: Impairment | None, cause: str) -> None:
+        self.ops.append(Op("impair" if want is not None else "heal", self.h, spec.name, cause,
+                           spec.key, live.id if live is not None else None,
+                           network_name=att.network_name, impairment=want))
 
     def _recreate_cause(self, spec: ContainerSpec, live: LiveContainer) -> str | None:
         if live.label(labels.CONFIG_HASH) != spec.config_hash:

@@ -281,6 +281,7 @@ PATTERN_EXAMPLES = {
     r"^[a-zA-Z0-9_.-]{1,15}$": "eth0",
     r"^[a-zA-Z0-9_./-]+$": "net.ipv4.ip_forward",
     r"^https?://": "http://web/",
+    r"^[0-9]+(\.[0-9]+)?([kmgKMG]?(bit|bps))$": "10mbit",
 }
 
 

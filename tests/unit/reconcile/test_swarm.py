@@ -13,7 +13,7 @@ from dnetlab.reconcile.observed import (
     LiveNetwork,
     SwarmInfo,
 )
-from dnetlab.reconcile.plan import swarm_ops, teardown
+from dnetlab.reconcile.plan import Phase, swarm_ops, teardown
 from dnetlab.reconcile.swarm import advertise_addr, conflicts, gossip_problems, leader
 
 LAB = labels.Owner("lab", "5eed5eed5eed")  # this copy of the lab
@@ -93,7 +93,9 @@ def test_a_worker_in_another_swarm_is_a_conflict() -> None:
 def test_down_dissolves_workers_first_then_the_manager() -> None:
     plan = teardown(LAB, ours_up().values(), hosts=HOSTS)
     leaves = [(int(o.phase), o.host, o.swarm_role) for o in plan.ops if o.action == "leave-swarm"]
-    assert sorted(leaves) == [(6, "w1", "worker"), (6, "w2", "worker"), (7, "m", "manager")]
+    leave, dissolve = int(Phase.SWARM_LEAVE), int(Phase.SWARM_DISSOLVE)
+    assert sorted(leaves) == [(leave, "w1", "worker"), (leave, "w2", "worker"),
+                              (dissolve, "m", "manager")]
 
 
 def test_an_engine_without_the_overlay_driver_is_refused() -> None:
