@@ -48,21 +48,9 @@ die() {
     exit 1
 }
 
-if [[ -x /usr/bin/docker ]]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
-
-rebuild=0
-case "${1:-}" in
-"") ;;
---rebuild) rebuild=1 ;;
--h | --help)
-    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-    exit 0
-    ;;
-*) die "unknown argument: $1 (try --help)" ;;
-esac
-
-timeout 15 "$DOCKER" info >/dev/null 2>&1 ||
-    die "no Docker engine answers on $DOCKER_HOST: run scripts/engine-up.sh (or make engine)"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+image_script_start "$@"
 
 have_image() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -56,3 +56,23 @@ ensure_packages() {
     ((made)) && rm -f "$policy"
     return 0
 }
+
+# The image scripts' common start (busybox-image.sh, nettools-image.sh): sets DOCKER to
+# Debian's docker CLI when installed, else the one on PATH; rebuild=1 for --rebuild;
+# prints the calling script's header for --help; dies on anything else or when no engine
+# answers on $DOCKER_HOST.
+image_script_start() {
+    if [[ -x /usr/bin/docker ]]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
+    rebuild=0
+    case "${1:-}" in
+    "") ;;
+    --rebuild) rebuild=1 ;;
+    -h | --help)
+        sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+        exit 0
+        ;;
+    *) die "unknown argument: $1 (try --help)" ;;
+    esac
+    timeout 15 "$DOCKER" info >/dev/null 2>&1 ||
+        die "no Docker engine answers on $DOCKER_HOST: run scripts/engine-up.sh (or make engine)"
+}

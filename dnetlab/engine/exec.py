@@ -30,7 +30,11 @@ class ExecResult:
 
 
 def exec_in(conn: Connection, container: str, argv: list[str], user: str) -> ExecResult:
-    if conn.url.startswith("ssh://") and argv[:2] == ["sh", "-c"]:
+    # Over the network, a script's output goes through a file, not the hijacked attach
+    # stream: over SSH that saves a channel per exec, and over tcp:// the SDK could lose
+    # output that arrived together with the attach response's headers (seen as a batch
+    # with no output at all, now and then)
+    if conn.url.startswith(("ssh://", "tcp://")) and argv[:2] == ["sh", "-c"]:
         return _exec_via_file(conn, container, argv[2], user)
     if argv[:2] == ["sh", "-c"] and len(argv) == 3 and hostexec.too_big_for_argv(argv[2]):
         return _exec_via_stdin(conn, container, argv[2], user)
