@@ -30,37 +30,31 @@ def _other_copy(owner: labels.Owner, obj: LiveContainer | LiveNetwork | LiveVolu
             "there), or give this copy another `name:`")
 
 
+def _taken(owner: labels.Owner, host: str, kind: str, name: str, key: str,
+           live: LiveContainer | LiveNetwork | None, fix: str) -> list[str]:
+    """The conflict when the Docker name wanted for `key` belongs to an object that is not
+    this copy's: another copy of the lab, or anything else."""
+    if live is None or owner.owns(dict(live.labels)):
+        return []
+    taken = (f"host {host}: {kind} name {name!r} (for {kind} {key!r}) is taken by {kind} "
+             f"{live.id[:12]}")
+    if owner.other_instance(dict(live.labels)):
+        return [f"{taken} of {_other_copy(owner, live)}"]
+    return [f"{taken}, and {_owner(live)}; {fix}"]
+
+
 def conflicts(owner: labels.Owner, desired: Mapping[str, HostDesired],
               observed: Mapping[str, HostObserved]) -> list[str]:
     problems: list[str] = []
     for host, d in desired.items():
         o = observed[host]
         for c in d.containers:
-            live = o.container_named(c.name)
-            if live is None or owner.owns(dict(live.labels)):
-                continue
-            if owner.other_instance(dict(live.labels)):
-                problems.append(
-                    f"host {host}: container name {c.name!r} (for container {c.key!r}) is taken "
-                    f"by container {live.id[:12]} of {_other_copy(owner, live)}")
-            else:
-                problems.append(
-                    f"host {host}: container name {c.name!r} (for container {c.key!r}) is taken "
-                    f"by container {live.id[:12]}, and {_owner(live)}; dnetlab never adopts, "
-                    f"changes or removes it: remove or rename it, or set `name:` on {c.key!r}")
+            problems += _taken(owner, host, "container", c.name, c.key, o.container_named(c.name),
+                               "dnetlab never adopts, changes or removes it: remove or rename "
+                               f"it, or set `name:` on {c.key!r}")
         for n in d.networks:
-            live_net = o.network_named(n.name)
-            if live_net is None or owner.owns(dict(live_net.labels)):
-                continue
-            if owner.other_instance(dict(live_net.labels)):
-                problems.append(
-                    f"host {host}: network name {n.name!r} (for network {n.key!r}) is taken by "
-                    f"network {live_net.id[:12]} of {_other_copy(owner, live_net)}")
-            else:
-                problems.append(
-                    f"host {host}: network name {n.name!r} (for network {n.key!r}) is taken by "
-                    f"network {live_net.id[:12]}, and {_owner(live_net)}; remove or rename it, "
-                    f"or set `name:` on network {n.key!r}")
+            problems += _taken(owner, host, "network", n.name, n.key, o.network_named(n.name),
+                               f"remove or rename it, or set `name:` on network {n.key!r}")
         for v in d.volumes:
             # a volume of another lab keeps today's meaning (named volumes are shared by
             # name); one of this lab's other copy would mix two copies' data
