@@ -139,6 +139,60 @@ class Container:
         return next((a for a in self.attachments if a.network == network), None)
 
 
+ActionKind = Literal["disconnect", "connect", "pause", "unpause", "stop", "start", "restart",
+                    "kill", "impair", "heal", "exec", "sleep"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a step does to the running lab (spec section 10.3, docs/steps.md).
+
+    Only the fields of its kind are set: `container` (a container key) for all but `exec`
+    and `sleep`; `network` (a network key) for disconnect, connect, impair, heal; `ipv4`
+    for connect (None: the attachment's declared address, if any); `impair` for impair;
+    `on` (a container key or `host:KEY`) and `command` for exec; `seconds` for sleep.
+    """
+
+    kind: ActionKind
+    index: int = 0  # position in its step's `do` list
+    container: str | None = None
+    network: str | None = None
+    ipv4: IPv4Address | None = None
+    impair: Impairment | None = None
+    on: str | None = None
+    command: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        k = self.kind
+        if k == "disconnect":
+            return f"disconnect {self.container} from {self.network}"
+        if k == "connect":
+            at = f" as {self.ipv4}" if self.ipv4 is not None else ""
+            return f"connect {self.container} to {self.network}{at}"
+        if k == "impair":
+            what = self.impair.describe() if self.impair is not None else "none"
+            return f"impair {self.container} on {self.network}: {what}"
+        if k == "heal":
+            return f"heal {self.container} on {self.network}"
+        if k == "exec":
+            return f"exec on {self.on}: {' '.join(self.command)}"
+        if k == "sleep":
+            return f"sleep {self.seconds:g} s"
+        return f"{k} {self.container}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A named change to the running lab and the probes that must hold after it."""
+
+    name: str
+    index: int  # position in `steps`
+    actions: tuple[Action, ...]
+    probes: tuple[Probe, ...] = ()
+    within: float = 0.0  # the default `within` of its probes
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -148,6 +202,7 @@ class Scenario:
     containers: tuple[Container, ...]
     probes: tuple[Probe, ...] = ()
     probe_image: str = "busybox"
+    steps: tuple[Step, ...] = ()
     source_path: str = field(default="", compare=False)
 
     def host(self, key: str) -> Host:
