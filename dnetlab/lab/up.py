@@ -64,8 +64,12 @@ def _record(loaded: Loaded, state: str, variables: Mapping[str, str],
 
 def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAULT_WORKERS,
        stop: threading.Event | None = None, variables: Mapping[str, str] | None = None,
-       vars_files: tuple[str, ...] = (), record_root: Path | None = None) -> UpResult:
-    """Reconcile the live state of every host to the scenario. Idempotent."""
+       vars_files: tuple[str, ...] = (), record_root: Path | None = None,
+       record: bool = True) -> UpResult:
+    """Reconcile the live state of every host to the scenario. Idempotent.
+
+    `record=False`: leave the lab's record as it is (verify --steps restoring the lab that
+    an earlier `up` recorded, maybe from the record itself)."""
     started = time.monotonic()
     reporter = reporter or PlainReporter(quiet=True)
     sc = loaded.scenario
@@ -80,11 +84,14 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
             impair.observe_impairments(session, desired, observed, owner)
             preflight(sc, owner, session, desired, observed, reporter)
             plan = reconcile(owner, desired, observed, sc.hosts)
-            records.save(_record(loaded, "applying", variables or {}, vars_files, lab_instance),
-                         record_root)
+            def save(state: str) -> None:
+                if record:
+                    records.save(_record(loaded, state, variables or {}, vars_files,
+                                         lab_instance), record_root)
+
+            save("applying")
             if plan.empty:
-                records.save(_record(loaded, "up", variables or {}, vars_files, lab_instance),
-                             record_root)
+                save("up")
                 return UpResult(plan, None, time.monotonic() - started)
             result = apply(plan, session.engines, reporter, options=ApplyOptions(workers),
                            stop=stop, title=f"bringing up lab {sc.name}")
@@ -94,9 +101,7 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
             broken = (swarm.gossip_problems(
                 owner, sc.hosts, session.observe(desired, swarm=True))
                 if result.ok and uses_swarm(sc.hosts) else [])
-            state = "up" if result.ok and not broken else "partial"
-            records.save(_record(loaded, state, variables or {}, vars_files, lab_instance),
-                         record_root)
+            save("up" if result.ok and not broken else "partial")
             if broken:
                 raise DnetlabError("the lab was made, but overlays do not work on every "
                                    "host:\n  " + "\n  ".join(broken))

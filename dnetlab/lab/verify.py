@@ -16,6 +16,7 @@ from dnetlab.lab import instance
 from dnetlab.lab.session import DEFAULT_WORKERS, Session
 from dnetlab.labels import Owner
 from dnetlab.model import Scenario
+from dnetlab.probes.registry import Probe
 from dnetlab.reconcile.observed import HostObserved
 
 
@@ -32,24 +33,16 @@ def verify(sc: Scenario, *, workers: int = DEFAULT_WORKERS, stop: threading.Even
            record_root: Path | None = None) -> VerifyRun:
     """Run the scenario's probes (and with `auto` the derived ones) in the live lab: the
     instance recorded here (`owner`), else the one copy of the lab its hosts run."""
-    from dnetlab.verify.auto import derived
     from dnetlab.verify.outcome import Report
     from dnetlab.verify.runner import Verifier, live_lab, resolve_all
 
     started = time.monotonic()
-    probes = list(sc.probes) + (derived(sc) if auto else [])
-    if only:
-        names = [p.name for p in probes]
-        unknown = [n for n in only if n not in names]
-        if unknown:
-            raise UsageError(f"no probe named {', '.join(map(repr, unknown))} in lab {sc.name}; "
-                             f"its probes: {', '.join(map(repr, names)) or 'none'}")
-        probes = [p for p in probes if p.name in only]
+    probes = selected(sc, auto, only)
     session = Session.open(sc.hosts)
     try:
         observed = session.observe()
-        owner = _one_instance(owner or instance.owner_here(sc.name, record_root), observed)
-        _remove_stale_helpers(owner, session, observed)
+        owner = one_instance(owner or instance.owner_here(sc.name, record_root), observed)
+        remove_stale_helpers(owner, session, observed)
         lab = live_lab(sc, observed, owner)
         resolved = resolve_all(sc, lab, probes)
         if on_start is not None:
@@ -64,7 +57,23 @@ def verify(sc: Scenario, *, workers: int = DEFAULT_WORKERS, stop: threading.Even
                      verifier.execs)
 
 
-def _one_instance(owner: Owner, observed: Mapping[str, HostObserved]) -> Owner:
+def selected(sc: Scenario, auto: bool, only: tuple[str, ...]) -> list[Probe]:
+    """The static probes to run: the file's, the derived ones with `auto`, and of those
+    only the ones named in `only` when it names any."""
+    from dnetlab.verify.auto import derived
+
+    probes = list(sc.probes) + (derived(sc) if auto else [])
+    if only:
+        names = [p.name for p in probes]
+        unknown = [n for n in only if n not in names]
+        if unknown:
+            raise UsageError(f"no probe named {', '.join(map(repr, unknown))} in lab {sc.name}; "
+                             f"its probes: {', '.join(map(repr, names)) or 'none'}")
+        probes = [p for p in probes if p.name in only]
+    return probes
+
+
+def one_instance(owner: Owner, observed: Mapping[str, HostObserved]) -> Owner:
     """With no record here, the copy of the lab that its hosts run; probing two copies at
     once would mix their containers."""
     if not owner.any_instance:
@@ -78,7 +87,7 @@ def _one_instance(owner: Owner, observed: Mapping[str, HostObserved]) -> Owner:
     return Owner(owner.scenario, seen[0]) if seen else owner
 
 
-def _remove_stale_helpers(owner: Owner, session: Session,
+def remove_stale_helpers(owner: Owner, session: Session,
                           observed: Mapping[str, HostObserved]) -> None:
     """Helpers of a run that was killed outright (kill -9) are cleared by the next one of
     the same instance (another copy's helpers may be in use by its own verify)."""

@@ -5,6 +5,13 @@ host's) where the tools are missing or the probe is on a host.
 
 Rounds: every probe runs once; a failed probe with `within` left runs again in the next
 round, until it passes or its time is up.
+
+Watching (the probes of a step, `run(..., since=T)`): a probe with `within` is tried on its
+own every `WATCH_INTERVAL_S`, each try in its own exec, a new try starting whether or not
+the last one has ended (a ping to a gone container takes seconds to fail). The start of
+the earliest try that passed, less T (when the step's actions ended), is the probe's
+`recovered_after_s`: late by at most one interval and one exec's start-up, where rounds
+would be late by a whole failing try.
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal, overload
 
 from dnetlab import labels
 from dnetlab.engine import hostexec
@@ -30,6 +38,10 @@ from dnetlab.verify.outcome import ProbeResult, Status
 from dnetlab.verify.targets import LiveAddresses, Unresolvable, resolve
 
 ROUND_PAUSE_S = 0.5
+WATCH_INTERVAL_S = 0.2
+# tries of one watched probe running at once: a try that hangs (nc -w 2, ping's
+# timeouts) must not delay the next ones, but a dead target must not pile up execs either
+WATCH_IN_FLIGHT = 12
 
 
 @dataclass(frozen=True)
@@ -39,16 +51,23 @@ class LiveLab:
 
 
 def live_lab(sc: Scenario, observed: Mapping[str, HostObserved],
-             owner: labels.Owner) -> LiveLab:
+             owner: labels.Owner, before: LiveLab | None = None) -> LiveLab:
     """The running containers of `owner`'s copy of the lab; exit 3 naming the missing ones
-    when it is not up."""
+    when it is not up.
+
+    `before`: the lab as it was before a step changed it. Then a container that is no
+    longer running, or has left a network, keeps its earlier entry and address: a probe
+    to it must run and fail (that is what the step shows), not stop at "not running".
+    """
     found: dict[str, LiveContainer] = {}
     for c in sc.containers:
         o = observed.get(c.host)
         live = next((x for x in (o.owned_containers(owner) if o else ())
                      if x.label(labels.KEY) == c.key), None)
-        if live is not None and live.state == "running":
+        if live is not None and (live.state == "running" or before is not None):
             found[c.key] = live
+        elif before is not None and c.key in before.containers:
+            found[c.key] = before.containers[c.key]
     missing = [c.key for c in sc.containers if c.key not in found]
     if missing:
         raise EnvironmentFailure(
@@ -61,6 +80,9 @@ def live_lab(sc: Scenario, observed: Mapping[str, HostObserved],
               if e.network_name in by_name and e.ipv4}
         for key, live in found.items()
     }
+    if before is not None:
+        for key, earlier in before.addresses.by_container.items():
+            addrs[key] = {**earlier, **addrs.get(key, {})}
     return LiveLab(found, LiveAddresses(addrs))
 
 
@@ -213,16 +235,33 @@ class Verifier:
         return out
 
     # -- all rounds --------------------------------------------------------------------------
-    def run(self, resolved: Sequence[Resolved[Probe] | ProbeResult]) -> list[ProbeResult]:
+    def run(self, resolved: Sequence[Resolved[Probe] | ProbeResult],
+            since: float | None = None) -> list[ProbeResult]:
+        """Every probe's result, in order. `since` (a `time.monotonic()`): the probes of a
+        step whose actions ended then: those with `within` are watched (module docstring)
+        and report `recovered_after_s`."""
         results: dict[int, ProbeResult] = {}
         pending: dict[int, _Pending] = {}
+        watched: dict[int, _Pending] = {}
         for i, r in enumerate(resolved):
             if isinstance(r, ProbeResult):
                 results[i] = r
                 self.on_result(r)
+            elif since is not None and r.probe.within > 0:
+                watched[i] = _Pending(r, command_for(r))
             else:
                 pending[i] = _Pending(r, command_for(r))
-        start = time.monotonic()
+        start = time.monotonic() if since is None else since
+        with ThreadPoolExecutor(max_workers=max(1, len(watched))) as watchers:
+            watching = {i: watchers.submit(self._watch, p, start) for i, p in watched.items()}
+            results.update(self._rounds(pending, start))
+            for i, fut in watching.items():
+                results[i] = fut.result()
+                self.on_result(results[i])
+        return [results[i] for i in sorted(results)]
+
+    def _rounds(self, pending: dict[int, _Pending], start: float) -> dict[int, ProbeResult]:
+        results: dict[int, ProbeResult] = {}
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
             while pending and not self.stop.is_set():
                 groups: dict[str, list[int]] = {}
@@ -246,10 +285,75 @@ class Verifier:
                 if pending:
                     time.sleep(ROUND_PAUSE_S)
         for i, p in pending.items():  # interrupted
-            results[i] = ProbeResult(p.resolved.name, p.resolved.probe.type, "error",
-                                     "-", "not run: interrupted", "", 0.0, p.resolved.runs_on,
-                                     p.attempts)
-        return [results[i] for i in sorted(results)]
+            results[i] = _interrupted(p)
+        return results
+
+    def _try(self, item: _Pending) -> tuple[int | None, str]:
+        """One try of one probe, in an exec (or helper) of its own."""
+        one = _Pending(item.resolved, item.command)
+        if item.resolved.runs_on.startswith("host:") or \
+                not self.engines[item.resolved.host].runs_execs_over_ssh:
+            done = self._run_source(item.resolved.runs_on, [one])
+        else:
+            done = self._run_host(item.resolved.host, [(item.resolved.runs_on, [one])])
+        _, code, output = done[0]
+        return code, output
+
+    def _watch(self, item: _Pending, since: float) -> ProbeResult:
+        """Try the probe every WATCH_INTERVAL_S until a try passes or `within` is up; the
+        verdict of the earliest try that passed, else of the last one that ended."""
+        r = item.resolved
+        deadline = since + r.probe.within
+        tries: list[tuple[float, Future[tuple[int | None, str]]]] = []
+        judged: dict[int, tuple[int | None, str, ProbeResult | None]] = {}
+        passed_at: float | None = None
+        with ThreadPoolExecutor(max_workers=WATCH_IN_FLIGHT) as pool:
+            next_try = since
+            while not self.stop.is_set():
+                now = time.monotonic()
+                for n, (_, fut) in enumerate(tries):
+                    if n not in judged and fut.done():
+                        code, output = fut.result()
+                        verdict = self._verdict(item, code, output)
+                        judged[n] = (code, output, verdict)
+                        if verdict is not None and verdict.status == "passed":
+                            passed_at = min(passed_at or tries[n][0], tries[n][0])
+                if passed_at is not None and all(
+                        n in judged for n, (t, _) in enumerate(tries) if t < passed_at):
+                    break  # no earlier try can pass any more
+                if passed_at is None and now >= deadline and len(judged) == len(tries) \
+                        and tries:
+                    break
+                running = len(tries) - len(judged)
+                if passed_at is None and now < deadline and now >= next_try \
+                        and running < WATCH_IN_FLIGHT:
+                    tries.append((now, pool.submit(self._try, item)))
+                    next_try = now + WATCH_INTERVAL_S
+                time.sleep(0.02)
+            if self.stop.is_set():
+                for _, fut in tries:
+                    fut.cancel()
+        item.attempts = len(judged)
+        item.started = since
+        if not judged:
+            return _interrupted(item)
+        if passed_at is not None:
+            n = next(n for n, (t, _) in enumerate(tries) if t == passed_at)
+            code, output, _ = judged[n]
+            res = self._judge(item, code, output, since, final=True)
+            first = n == 0
+            return replace(res, attempts=n + 1, duration_s=passed_at - since,
+                           recovered_after_s=None if first else round(passed_at - since, 3))
+        last = max(judged)  # the latest try that ended
+        code, output, _ = judged[last]
+        return replace(self._judge(item, code, output, since, final=True),
+                       duration_s=time.monotonic() - since)
+
+    def _verdict(self, item: _Pending, code: int | None, output: str) -> ProbeResult | None:
+        """A try's result when it passed or cannot run; None when it failed (another try
+        may pass)."""
+        res = self._judge(item, code, output, 0.0, final=True)
+        return None if res.status == "failed" else res
 
     def _submit_round(self, pool: ThreadPoolExecutor,
                       groups: Mapping[str, list[_Pending]]) -> list[Future[list[
@@ -268,8 +372,16 @@ class Verifier:
                     for host, sources in by_host.items()]
         return futures
 
+    @overload
+    def _judge(self, item: _Pending, code: int | None, output: str, start: float, *,
+               final: Literal[True]) -> ProbeResult: ...
+
+    @overload
     def _judge(self, item: _Pending, code: int | None, output: str,
-               start: float) -> ProbeResult | None:
+               start: float) -> ProbeResult | None: ...
+
+    def _judge(self, item: _Pending, code: int | None, output: str,
+               start: float, *, final: bool = False) -> ProbeResult | None:
         r = item.resolved
         elapsed = time.monotonic() - item.started  # from its first try to its verdict
         if code is None:
@@ -282,12 +394,17 @@ class Verifier:
             status = "error"  # its output could not be judged: another try would not help
         elif verdict.passed:
             status = "passed"
-        elif time.monotonic() - start < r.probe.within:
+        elif not final and time.monotonic() - start < r.probe.within:
             return None  # try again next round
         else:
             status = "failed"
         return ProbeResult(r.name, r.probe.type, status, verdict.expected, verdict.actual,
                            output, elapsed, r.runs_on, item.attempts)
+
+
+def _interrupted(p: _Pending) -> ProbeResult:
+    return ProbeResult(p.resolved.name, p.resolved.probe.type, "error", "-",
+                       "not run: interrupted", "", 0.0, p.resolved.runs_on, p.attempts)
 
 
 def resolve_all(sc: Scenario, lab: LiveLab, probes: Sequence[object]) -> list[
