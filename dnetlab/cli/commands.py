@@ -35,6 +35,9 @@ _AFTER_INTERRUPT = {
     "up": "run `dnetlab up` again to finish (it converges), or `dnetlab down` to remove "
           "what was made",
     "down": "run `dnetlab down` again to finish",
+    "verify": "if the steps had changed the lab, run `dnetlab up` to bring it back to its "
+              "declared state",
+    "test": "run `dnetlab down FILE` to remove what is left of the lab",
 }
 
 
@@ -184,17 +187,16 @@ def _scenario_and_path(file: str | None, lab_name: str | None, var_items: tuple[
 
 
 @contextmanager
-def _interruptible() -> Iterator[threading.Event]:
+def _interruptible(then: str = "letting running steps finish") -> Iterator[threading.Event]:
     """Ctrl-C or SIGTERM ask the running operation to stop starting new steps; a second
-    Ctrl-C stops at once."""
+    Ctrl-C stops at once. `then`: what happens before it ends."""
     stop = threading.Event()
 
     def handler(signum: int, frame: Any) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        click.echo("\nstopping: letting running steps finish (Ctrl-C again to abort)",
-                   err=True)
+        click.echo(f"\nstopping: {then} (Ctrl-C again to abort)", err=True)
 
     old_int = signal.signal(signal.SIGINT, handler)
     old_term = signal.signal(signal.SIGTERM, handler)
@@ -412,32 +414,56 @@ def status(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
     print_status(st)
 
 
+def _report_options(f: F) -> F:
+    f = click.option("--output", type=click.Path(dir_okay=False), help="Write the report "
+                     "there (in --format) instead of standard output.")(f)
+    f = click.option("--format", "fmt", type=click.Choice(["table", "json", "junit"]),
+                     default="table", show_default=True)(f)
+    return f
+
+
+def _auto_option(f: F) -> F:
+    return click.option("--auto", is_flag=True, help="Add derived probes: containers sharing "
+                        "a network reach each other; containers on separate bridges do "
+                        "not.")(f)
+
+
 @cli.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @_name_option
 @_vars_options
 @_workers_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit"]),
-              default="table", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the report there "
-              "(in --format) instead of standard output.")
-@click.option("--auto", is_flag=True, help="Add derived probes: containers sharing a "
-              "network reach each other; containers on separate bridges do not.")
+@_report_options
+@_auto_option
 @click.option("--probe", "probe_names", multiple=True, metavar="NAME",
-              help="Run only this probe (repeatable).")
+              help="Run only this probe (repeatable; the static probes, not the steps').")
+@click.option("--steps", "with_steps", is_flag=True, help="After the probes, run the "
+              "file's steps (actions, then their probes), then bring the lab back to its "
+              "declared state.")
+@click.option("--keep-state", is_flag=True, help="With --steps: leave the lab as the steps "
+              "left it (`dnetlab up` restores it).")
 @_trust_option
 def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
            vars_files: tuple[str, ...], workers: int | None, fmt: str, output: str | None,
-           auto: bool, probe_names: tuple[str, ...], trust_once: bool) -> None:
+           auto: bool, probe_names: tuple[str, ...], with_steps: bool, keep_state: bool,
+           trust_once: bool) -> None:
     """Run the lab's probes; exit 0 when all pass, 1 when one fails, 3 when a host's
     engine stopped answering (its probes are errors, the other hosts' results stand)."""
-    from dnetlab.cli.verify_view import LiveProgress, print_table
+    from dnetlab.cli.verify_view import LiveProgress
     from dnetlab.lab.session import DEFAULT_WORKERS
     from dnetlab.lab.trust import require
     from dnetlab.lab.verify import verify as lab_verify
     from dnetlab.load.asks import asks
-    from dnetlab.verify.export import json_text, to_junit, write_output
 
+    if keep_state and not with_steps:
+        raise click.UsageError("--keep-state goes with --steps")
+    if with_steps:
+        loaded, path = _loaded_and_path(file, lab_name, var_items, vars_files)
+        require(path, asks(loaded.scenario), once=trust_once, command="verify")
+        report, interrupted = _run_steps(loaded, workers=workers, auto=auto,
+                                         only=probe_names, keep_state=keep_state)
+        _finish_verify(report, fmt, output, interrupted)
+        return
     sc, path = _scenario_and_path(file, lab_name, var_items, vars_files)
     require(path, asks(sc), once=trust_once, command="verify")
     progress = LiveProgress()
@@ -448,7 +474,53 @@ def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
                              on_start=lambda n: progress.start(n, f"verifying lab {sc.name}"))
     finally:
         progress.finish()
-    report = run.report
+    _finish_verify(run.report, fmt, output, False)
+
+
+def _loaded_and_path(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
+                     vars_files: tuple[str, ...]) -> tuple[Any, str]:
+    """As `_scenario_and_path`, with the rendered text (the steps' restore runs `up`)."""
+    if file:
+        return _load_file(file, var_items, vars_files), file
+    from dnetlab.lab import records
+    from dnetlab.lab.deployed import loaded_from_record
+
+    rec = records.pick(lab_name)
+    return loaded_from_record(rec), rec.scenario_path
+
+
+def _run_steps(loaded: Any, *, workers: int | None, auto: bool, only: tuple[str, ...],
+               keep_state: bool, then_down: bool = False) -> tuple[Any, bool]:
+    """verify --steps with live progress; the report, and whether Ctrl-C ended it."""
+    from dnetlab.cli.verify_view import LiveProgress
+    from dnetlab.lab.session import DEFAULT_WORKERS
+    from dnetlab.lab.steps import StepCallbacks, verify_steps
+
+    sc = loaded.scenario
+    progress = LiveProgress()
+    callbacks = StepCallbacks(
+        on_result=progress.result,
+        on_start=lambda n: progress.start(n, f"verifying lab {sc.name}"),
+        on_step=lambda n, name: progress.phase(f"lab {sc.name}, step {n}: {name}"),
+        on_note=lambda note: click.echo(f"dnetlab: lab {sc.name}: {note}", err=True)
+        if note.startswith("failed") else None)
+    try:
+        with _interruptible("restoring the lab's declared state") as stop:
+            run = verify_steps(loaded, workers=workers or DEFAULT_WORKERS, stop=stop,
+                               auto=auto, only=only, keep_state=keep_state,
+                               then_down=then_down, callbacks=callbacks)
+            interrupted = stop.is_set()
+    finally:
+        progress.finish()
+    return run.report, interrupted
+
+
+def _finish_verify(report: Any, fmt: str, output: str | None, interrupted: bool) -> None:
+    """Print or write the report; exit as the contract says (0, 1, 3, or 130)."""
+    from dnetlab.cli.verify_view import print_table
+    from dnetlab.lab.steps import RESTORE_FAILED
+    from dnetlab.verify.export import json_text, to_junit, write_output
+
     if fmt == "json":
         text = json_text(report)
     elif fmt == "junit":
@@ -474,10 +546,75 @@ def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
     for why in report.unreachable:
         click.echo(f"dnetlab: {why}; that host's probes are errors, the other hosts' "
                    "results stand", err=True)
+    restore_failed = (report.restored or "").startswith(RESTORE_FAILED)
+    if restore_failed and fmt != "table":
+        click.echo(f"dnetlab: lab {report.scenario}: {report.restored}", err=True)
+    if interrupted:
+        click.echo("dnetlab: interrupted", err=True)
+        raise SystemExit(130)
     if report.unreachable:
         raise SystemExit(ExitCode.ENVIRONMENT)
-    if not report.ok:
+    if not report.ok or restore_failed:
         raise SystemExit(ExitCode.FAILED)
+
+
+@cli.command(name="test")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_vars_options
+@_workers_option
+@_report_options
+@_auto_option
+@click.option("--keep", is_flag=True, help="Leave the lab up afterwards, brought back to "
+              "its declared state (default: take it down, whatever the verdict).")
+@_trust_option
+def test(file: str, var_items: tuple[str, ...], vars_files: tuple[str, ...],
+         workers: int | None, fmt: str, output: str | None, auto: bool, keep: bool,
+         trust_once: bool) -> None:
+    """One command for CI: `up` FILE, `verify --steps`, `down` (always, unless --keep);
+    exits with verify's code (or up's, when the lab could not be brought up)."""
+    from dnetlab.lab.progress import reporter_for
+    from dnetlab.lab.session import DEFAULT_WORKERS
+    from dnetlab.lab.trust import require
+    from dnetlab.lab.up import up as lab_up
+
+    loaded = _load_file(file, var_items, vars_files)
+    require(file, loaded.asks, loaded.ask_issues, once=trust_once, command="test")
+    variables = _variables(var_items, vars_files, file)
+    sc = loaded.scenario
+    try:
+        with _interruptible() as stop:
+            result = lab_up(loaded, reporter_for(), workers=workers or DEFAULT_WORKERS,
+                            stop=stop, variables=variables.cli, vars_files=tuple(vars_files))
+        _report_apply(result.applied, "up", sc.name, sc.hosts)
+        report, interrupted = _run_steps(loaded, workers=workers, auto=auto, only=(),
+                                         keep_state=False, then_down=not keep)
+        _finish_verify(report, fmt, output, interrupted)
+    finally:
+        if not keep:
+            _test_down(sc, workers)
+
+
+def _test_down(sc: Any, workers: int | None) -> None:
+    """`test`'s last word: the lab goes, whatever happened before (a fresh Ctrl-C
+    handler: the one that ended the run may have fired already)."""
+    from dnetlab.lab import records
+    from dnetlab.lab.down import down as lab_down
+    from dnetlab.lab.progress import reporter_for
+    from dnetlab.lab.session import DEFAULT_WORKERS
+
+    if sc.name not in records.names():
+        # `up` stopped before it made anything (preflight, trust): no copy here to remove,
+        # and objects of the lab's name elsewhere are someone else's
+        return
+    with _interruptible() as stop:
+        # no `confirm`: only the instance recorded here goes, never another copy's objects
+        result = lab_down(sc.name, sc.hosts, reporter_for(),
+                          workers=workers or DEFAULT_WORKERS, stop=stop)
+    if result.applied is not None and not result.applied.ok:
+        click.echo(f"dnetlab: lab {sc.name}: `down` failed; run `dnetlab down` to finish it",
+                   err=True)
+    else:
+        click.echo(f"lab {sc.name} is down", err=True)
 
 
 @cli.command(name="exec", context_settings={"ignore_unknown_options": True})

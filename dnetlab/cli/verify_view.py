@@ -9,11 +9,12 @@ import threading
 from typing import TYPE_CHECKING, TextIO
 
 from dnetlab.verify.export import visible_escape
-from dnetlab.verify.outcome import ProbeResult, Report, Status
+from dnetlab.verify.outcome import ProbeResult, Report, Status, StepResult
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
+    from rich.table import Table
 
 # Raw output shown beneath the table per failed/errored probe unless verbose:
 # the first and last half of this many lines, with a marker for what was left out.
@@ -59,31 +60,80 @@ def _trimmed(output: str, verbose: bool) -> list[str]:
 def print_table(report: Report, console: Console | None = None, verbose: bool = False) -> None:
     """The results as a table, the raw output of what did not pass, and a summary line."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
     if console is None:
         # Piped output keeps whole addresses rather than folding them at 80 columns.
         console = Console(width=None if sys.stdout.isatty() else 160)
+    title = f"lab {term_safe(report.scenario)}"
     if report.results:
-        table = Table(title=Text(f"lab {term_safe(report.scenario)}"), title_justify="left")
-        table.add_column("status")
-        table.add_column("probe")
-        table.add_column("expected")
-        table.add_column("actual")
-        table.add_column("duration", justify="right")
-        for r in report.results:
-            label, style = _LABEL[r.status]
-            duration = f"{r.duration_s:.2f} s"
-            if r.attempts > 1:
-                duration += f" ({r.attempts} tries)"
-            table.add_row(Text(label, style=style), Text(term_safe(r.name)),
-                          Text(term_safe(r.expected)), Text(term_safe(r.actual)),
-                          Text(duration))
-        console.print(table)
+        console.print(_probe_table(title, report.results))
     else:
-        console.print(Text(f"lab {term_safe(report.scenario)}: no probes"))
-    for r in report.results:
+        console.print(Text(f"{title}: no probes"))
+    _outputs(console, report.results, verbose)
+    for n, step in enumerate(report.steps, 1):
+        console.print()
+        _step_section(console, n, step, verbose)
+    if report.restored is not None:
+        console.print()
+        console.print(Text(f"afterwards: {term_safe(report.restored)}"), highlight=False)
+    console.print()
+    style = "green" if report.ok else "red"
+    console.print(Text(summary_line(report), style=style), highlight=False)
+
+
+_ACTION_LABEL = {"done": ("DONE", "green"), "failed": ("FAIL", "red"),
+                 "not run": ("SKIP", "yellow")}
+
+
+def _step_section(console: Console, n: int, step: StepResult, verbose: bool) -> None:
+    """One step: its actions with their outcome, then its probes' table and outputs."""
+    from rich.text import Text
+
+    head = Text(f"step {n}: {term_safe(step.name)}", style="bold")
+    head.append(f"  ({step.duration_s:.2f} s)", style="")
+    console.print(head)
+    for a in step.actions:
+        label, style = _ACTION_LABEL.get(a.status, ("?", ""))
+        line = Text("  ")
+        line.append(label, style=style)
+        line.append(f" {term_safe(a.description)}")
+        if a.status != "done" and a.message:
+            line.append(f": {term_safe(a.message)}")
+        console.print(line, soft_wrap=True, highlight=False)
+    if step.results:
+        console.print(_probe_table(None, step.results))
+        _outputs(console, step.results, verbose)
+
+
+def _probe_table(title: str | None, results: tuple[ProbeResult, ...]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title) if title else None, title_justify="left")
+    table.add_column("status")
+    table.add_column("probe")
+    table.add_column("expected")
+    table.add_column("actual")
+    table.add_column("duration", justify="right")
+    for r in results:
+        label, style = _LABEL[r.status]
+        duration = f"{r.duration_s:.2f} s"
+        if r.attempts > 1:
+            duration += f" ({r.attempts} tries)"
+        if r.recovered_after_s is not None:
+            duration += f", recovered after {r.recovered_after_s:.2f} s"
+        table.add_row(Text(label, style=style), Text(term_safe(r.name)),
+                      Text(term_safe(r.expected)), Text(term_safe(r.actual)),
+                      Text(duration))
+    return table
+
+
+def _outputs(console: Console, results: tuple[ProbeResult, ...], verbose: bool) -> None:
+    """The raw output of every probe that did not pass, beneath its table."""
+    from rich.text import Text
+
+    for r in results:
         if r.status == "passed":
             continue
         label, style = _LABEL[r.status]
@@ -95,9 +145,6 @@ def print_table(report: Report, console: Console | None = None, verbose: bool = 
         lines = _trimmed(r.output, verbose) if r.output.strip() else ["(no output)"]
         for line in lines:
             console.print(Text("    " + line), soft_wrap=True)
-    console.print()
-    style = "green" if report.ok else "red"
-    console.print(Text(summary_line(report), style=style), highlight=False)
 
 
 class LiveProgress:
@@ -147,6 +194,13 @@ class LiveProgress:
             if self.failed:
                 description += f" ({self.failed} not passed)"
             self.progress.update(self.task, advance=1, description=description)
+
+    def phase(self, title: str) -> None:
+        """A new title for the bar (the step that runs now)."""
+        with self.lock:
+            self.title = title
+            if self.progress is not None and self.task is not None:
+                self.progress.update(self.task, description=title)
 
     def finish(self) -> None:
         with self.lock:

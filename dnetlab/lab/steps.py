@@ -44,10 +44,11 @@ class StepCallbacks:
 def verify_steps(loaded: Loaded, *, workers: int = DEFAULT_WORKERS,
                  stop: threading.Event | None = None, auto: bool = False,
                  only: tuple[str, ...] = (), keep_state: bool = False,
-                 callbacks: StepCallbacks | None = None, owner: Owner | None = None,
-                 record_root: Path | None = None) -> VerifyRun:
+                 then_down: bool = False, callbacks: StepCallbacks | None = None,
+                 owner: Owner | None = None, record_root: Path | None = None) -> VerifyRun:
     """Run the static probes and then the steps; restore the declared state unless
-    `keep_state`. The report's `restored` says how the restore went."""
+    `keep_state`, or `then_down` (`dnetlab test` removes the lab next: restoring it
+    first would be wasted). The report's `restored` says how the restore went."""
     sc = loaded.scenario
     cb = callbacks or StepCallbacks()
     stop = stop or threading.Event()
@@ -108,13 +109,15 @@ def verify_steps(loaded: Loaded, *, workers: int = DEFAULT_WORKERS,
             results.append(StepResult(step.name, tuple(done), tuple(probe_results),
                                       time.monotonic() - begun))
     except BaseException:
-        if changed and not keep_state:
+        if changed and not keep_state and not then_down:
             _restore_quietly(loaded, record_root, cb)
         session.close()
         raise
     session.close()
     restored = None
-    if changed and not keep_state:
+    if changed and then_down:
+        restored = "not restored: `dnetlab test` takes the lab down next"
+    elif changed and not keep_state:
         restored = _restore(loaded, record_root)
         if cb.on_note is not None:
             cb.on_note(restored)

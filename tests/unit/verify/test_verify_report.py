@@ -35,7 +35,7 @@ REPORT = Report("demo-lab", (PASSED, FAILED, ERRORED), 2.3456)
 WHEN = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 PROBE_KEYS = ["name", "type", "status", "expected", "actual", "output", "duration_s",
-              "runs_on", "attempts"]
+              "runs_on", "attempts", "recovered_after_s"]
 
 
 # --- JSON ---------------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def test_json_values() -> None:
     assert data["probes"][0] == {
         "name": "ping a1 -> b1", "type": "ping", "status": "passed",
         "expected": "reachable, at most 0% loss", "actual": "3 of 3 replies, 0% loss",
-        "output": PASSED_OUT, "duration_s": 0.812, "runs_on": "a1", "attempts": 1}
+        "output": PASSED_OUT, "duration_s": 0.812, "runs_on": "a1", "attempts": 1, "recovered_after_s": None}
     failed = data["probes"][1]
     assert failed["name"] == FAILED.name
     assert failed["expected"] == "status 200 & 'ok'"
