@@ -110,6 +110,8 @@ def main() -> None:
     parser.add_argument("--no-verify", action="store_true", help="skip the issue-4 measures")
     parser.add_argument("--no-impair", action="store_true",
                         help="skip the issue-10 measure (impairments on 20 attachments)")
+    parser.add_argument("--no-steps", action="store_true",
+                        help="skip the issue-10 step measures (actions, recovered_after_s)")
     parser.add_argument("--no-multihost", action="store_true",
                         help="skip the issue-5 measures (the test bed's hosts)")
     parser.add_argument("--only", choices=["validate"],
@@ -151,6 +153,12 @@ def main() -> None:
 
         print("impairments: one impairment applied to 20 attachments (reported, no target)")
         results.update(impair_bench.run())
+    if not args.no_steps:
+        import steps_bench
+
+        print("steps: disconnect + connect against the docker CLI, recovered_after_s")
+        results.update(steps_bench.run())
+        targets.update(steps_bench.TARGETS)
     _save(results, targets)
     if not args.no_multihost:
         import multihost_bench
