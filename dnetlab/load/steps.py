@@ -143,8 +143,8 @@ class _StepBuilder:
             allowed = expect_values(base.type)
             if not allowed:
                 takers = ", ".join(t for t in KINDS if expect_values(t))
-                self.out.error((*at, "expect"), f"probe {shown(base.name)} is a {base.type} "
-                               "probe, which takes no `expect`",
+                self.out.error((*at, "expect"), f"probe {shown(base.name)} is of type "
+                               f"{base.type}, which takes no `expect`",
                                f"only these probe types take one: {takers}")
                 return None
             if v["expect"] not in allowed:
