@@ -96,7 +96,8 @@ class Doc:
             below = f"{section.path}.{key}" if section.path else key
             found += self.refs_below(sub, below, key)
         for ref, path in found:
-            self.enter(ref, path)
+            if ref not in self.by_ref:  # an if/then/else may name one documented above
+                self.enter(ref, path)
         for branch in section.node.get("allOf", []):
             then = branch.get("then", {})
             if "$ref" not in then:
@@ -125,6 +126,9 @@ class Doc:
         if "$ref" in node:
             return [(node["$ref"], path)]
         found: list[tuple[str, str]] = []
+        for branch in ("then", "else"):  # a list item of one of two kinds (a step's probes)
+            if "$ref" in node.get(branch, {}):
+                found.append((node[branch]["$ref"], path))
         extra = node.get("additionalProperties")
         if isinstance(extra, dict):
             found += self.refs_below(extra, f"{path}.<{singular(key)}>", key)
@@ -168,6 +172,9 @@ class Doc:
         """What one item of a list is: its description's noun, or its type."""
         if "$ref" in node:
             return self.link(node["$ref"], plural)
+        branches = [node[b]["$ref"] for b in ("then", "else") if "$ref" in node.get(b, {})]
+        if branches:
+            return either([self.link(ref, plural) for ref in branches])
         described = noun_of(node.get("description"))
         if described:
             return described + ("s" if plural else "")

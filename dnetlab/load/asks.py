@@ -3,10 +3,10 @@ to the machine of the person who runs it (spec 10.4).
 
 A file asks when it declares any of: a privileged container; capabilities beyond
 NET_ADMIN and NET_RAW; a volume from a host path; the host's network; a port published on
-every address; an `exec` probe on a host; an engine other than a local socket; an image
-that `up` may copy from the local engine to another host. `validate` and `plan` show each
-as a located warning; `up` and `verify` refuse a file whose asks the user has not approved
-(see `dnetlab.lab.trust`).
+every address; an `exec` probe or step action on a host; an engine other than a local
+socket; an image that `up` may copy from the local engine to another host. `validate` and
+`plan` show each as a located warning; `up` and `verify` refuse a file whose asks the user
+has not approved (see `dnetlab.lab.trust`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from dnetlab.load.yamlload import Path
 from dnetlab.model import Container, Scenario
+from dnetlab.probes.registry import Probe
 
 HARMLESS_CAPS = frozenset({"NET_ADMIN", "NET_RAW"})  # what a network lab needs, namespaced
 
@@ -91,13 +92,32 @@ def asks(sc: Scenario) -> tuple[Ask, ...]:
     for c in sc.containers:
         found += _container_asks(c)
     found += _image_copy_asks(sc)
-    for p in sc.probes:
+    found += _probe_asks(sc, sc.probes, ("probes",))
+    for s in sc.steps:
+        at: Path = ("steps", s.index)
+        for a in s.actions:
+            if a.kind == "exec" and a.on is not None and a.on.startswith("host:"):
+                found.append(Ask("host-exec", f"step {s.name!r} runs a command in the network "
+                                 f"namespace of host {a.on.removeprefix('host:')} (in a "
+                                 f"helper container of image {sc.probe_image})",
+                                 (*at, "do", a.index)))
+        # a `use` of a top-level probe asks what that probe asked already: once is enough
+        asked = {a.key() for a in found}
+        found += [a for a in _probe_asks(sc, s.probes, (*at, "probes"))
+                  if a.key() not in asked]
+    return tuple(found)
+
+
+def _probe_asks(sc: Scenario, probes: tuple[Probe, ...], at: Path) -> list[Ask]:
+    """`at`: the path of the list that holds them."""
+    found = []
+    for p in probes:
         on = getattr(p, "on", None)
         if p.type == "exec" and isinstance(on, str) and on.startswith("host:"):
             found.append(Ask("host-exec", f"probe {p.name!r} runs a command in the network "
                              f"namespace of host {on.removeprefix('host:')} (in a helper "
-                             f"container of image {sc.probe_image})", ("probes", p.index)))
-    return tuple(found)
+                             f"container of image {sc.probe_image})", (*at, p.index)))
+    return found
 
 
 def asks_hash(found: tuple[Ask, ...]) -> str:

@@ -55,6 +55,8 @@ class Broken:
     containers: frozenset[str]
     probes: frozenset[int] = frozenset()
     field_paths: frozenset[Path] = frozenset()  # fields that failed the schema
+    steps: frozenset[int] = frozenset()  # a step's own fields or actions failed
+    step_probes: frozenset[tuple[int, int]] = frozenset()  # (step, probe) indexes
 
     def covers(self, path: Path) -> bool:
         return any(path[: len(p)] == p for p in self.field_paths)
@@ -367,12 +369,17 @@ class Builder:
         for i, raw in enumerate(self.data.get("probes") or ()):
             if i not in self.broken.probes:
                 result.extend(self.probe(i, raw))
-        return _unique_names(result)
+        return unique_names(result)
 
-    def probe(self, i: int, v: dict[str, Any]) -> list[Probe]:
+    def probe(self, i: int, v: dict[str, Any], at: Path | None = None,
+              within: float = 0.0) -> list[Probe]:
         """What every type shares (`from`/`to` lists, names, `within`, the target), then
-        the type's own `build`."""
-        p: Path = ("probes", i)
+        the type's own `build`.
+
+        `i` is the probe's position in its list, `at` where that list's item stands
+        (default: ("probes", i)); `within` is the default of its own `within` (a step's).
+        """
+        p: Path = at if at is not None else ("probes", i)
         kind = kind_named(v["type"])
         if kind is None:  # the schema reported the type; without one no field means anything
             return []
@@ -380,7 +387,7 @@ class Builder:
         src_list = [sources] if isinstance(sources, str) else list(sources or [None])
         to = v.get("to")
         to_list = [to] if isinstance(to, str) else list(to or [None])
-        if not self._count(p, len(src_list), len(to_list)):
+        if not self.count(p, len(src_list), len(to_list)):
             return []
         pairs = [(s, t) for s in src_list for t in to_list]
         expanded = len(pairs) > 1
@@ -392,7 +399,7 @@ class Builder:
             name = label or kind.name(v, s, t)
             if label and expanded:
                 name = f"{label} [{s} -> {t}]" if t else f"{label} [{s}]"
-            common: dict[str, Any] = {"name": name, "within": float(v.get("within", 0)),
+            common: dict[str, Any] = {"name": name, "within": float(v.get("within", within)),
                                       "index": i, "name_given": label is not None}
             tgt = self.target(t, (*p, "to")) if t is not None else None
             # only the types that take `from` and `to` read them: None for the others
@@ -400,7 +407,7 @@ class Builder:
                                          self.out)))
         return out
 
-    def _count(self, p: Path, sources: int, targets: int) -> bool:
+    def count(self, p: Path, sources: int, targets: int) -> bool:
         """Count the probes an entry makes before making them: False (and a located error
         at the entry that crosses the limit) when they would be too many. The pipeline
         counts them before the schema already (`limits.oversized`); this holds for any
@@ -487,7 +494,7 @@ def _derived_hosts(v: dict[str, Any], used: set[str],
     return tuple(h.key for h in hosts if h.key in used)
 
 
-def _unique_names(probes: list[Probe]) -> tuple[Probe, ...]:
+def unique_names(probes: list[Probe]) -> tuple[Probe, ...]:
     """Generated names may repeat (`ping a -> b` written twice): number the repeats, so
     that every probe can be picked with `verify --probe NAME`."""
     seen: dict[str, int] = {}

@@ -14,7 +14,8 @@ from typing import Any
 from dnetlab.load.findings import Finding
 
 MAX_ENTRIES = 10_000  # hosts, networks, containers: each section
-MAX_PROBES = 10_000  # after `from`/`to` lists expand
+MAX_PROBES = 10_000  # after `from`/`to` lists expand; a step's probes count too
+MAX_ACTIONS = 10_000  # in all steps together
 MAX_ISSUES = 200  # errors reported for one file; past them the checks stop
 
 
@@ -53,14 +54,35 @@ def oversized(data: dict[str, Any]) -> list[Finding]:
                                  f"more than {MAX_ENTRIES} {section} in one scenario",
                                  "split the lab, or check what generated this file",
                                  at_key=True))
-    probes = data.get("probes")
-    if isinstance(probes, list):
-        total = 0
+    # every list of probes: the top-level one, then each step's, in file order
+    lists: list[tuple[Any, tuple[str | int, ...]]] = [(data.get("probes"), ("probes",))]
+    steps = data.get("steps")
+    steps = steps if isinstance(steps, list) else []
+    lists += [(s.get("probes"), ("steps", i, "probes")) for i, s in enumerate(steps)
+              if isinstance(s, dict)]
+    total = 0
+    for probes, at in lists:
+        if not isinstance(probes, list):
+            continue
+        over = None
         for i, raw in enumerate(probes):
             sources, targets = probe_pairs(raw)
             over = too_many_probes(sources, targets, total)
             if over is not None:
-                found.append(Finding(("probes", i), over.message, over.hint, at_key=True))
+                found.append(Finding((*at, i), over.message, over.hint, at_key=True))
                 break
             total += sources * targets
+        if over is not None:
+            break
+    actions = 0
+    for i, s in enumerate(steps):
+        do = s.get("do") if isinstance(s, dict) else None
+        if isinstance(do, list):
+            if actions + len(do) > MAX_ACTIONS:
+                found.append(Finding(("steps", i, "do", MAX_ACTIONS - actions),
+                                     f"more than {MAX_ACTIONS} actions in the steps of one "
+                                     "scenario", "split the steps into several scenarios, or "
+                                     "check what generated this file", at_key=True))
+                break
+            actions += len(do)
     return found

@@ -20,6 +20,7 @@ from dnetlab.load.rendered import Rendered, Variables
 from dnetlab.load.schema import SchemaIssue, check_all
 from dnetlab.load.semantic import check as check_semantics
 from dnetlab.load.source import Source, read_source
+from dnetlab.load.steps import with_steps
 from dnetlab.load.yamlload import Mark, Positions, YamlProblem, load_yaml
 from dnetlab.model import Scenario
 
@@ -67,19 +68,28 @@ def _finding_issue(loc: _Locator, positions: Positions, f: Finding) -> Issue:
 def _broken(schema_issues: list[SchemaIssue]) -> Broken:
     found: dict[str, set[str]] = {"hosts": set(), "networks": set(), "containers": set()}
     probes: set[int] = set()
+    steps: set[int] = set()
+    step_probes: set[tuple[int, int]] = set()
     for i in schema_issues:
         if len(i.path) >= 2 and i.path[0] in found:
             found[str(i.path[0])].add(str(i.path[1]))
         if len(i.path) >= 2 and i.path[0] == "probes" and isinstance(i.path[1], int):
             probes.add(i.path[1])
+        if len(i.path) >= 2 and i.path[0] == "steps" and isinstance(i.path[1], int):
+            # a broken probe of a step leaves the step and its other probes whole
+            if len(i.path) >= 4 and i.path[2] == "probes" and isinstance(i.path[3], int):
+                step_probes.add((i.path[1], i.path[3]))
+            else:
+                steps.add(i.path[1])
     return Broken(hosts=frozenset(found["hosts"]), networks=frozenset(found["networks"]),
                   containers=frozenset(found["containers"]), probes=frozenset(probes),
-                  field_paths=frozenset(i.path for i in schema_issues if len(i.path) > 2))
+                  field_paths=frozenset(i.path for i in schema_issues if len(i.path) > 2),
+                  steps=frozenset(steps), step_probes=frozenset(step_probes))
 
 
 def _section_has_wrong_type(schema_issues: list[SchemaIssue]) -> bool:
     """A whole section of the wrong type leaves nothing to build from."""
-    sections = ("hosts", "networks", "containers", "probes")
+    sections = ("hosts", "networks", "containers", "probes", "steps")
     return any(len(i.path) == 1 and i.path[0] in sections for i in schema_issues)
 
 
@@ -133,7 +143,7 @@ def parse(rendered: Rendered, *, trusted: bool = False) -> Loaded:
     findings = Findings(limit=MAX_ISSUES - len([i for i in issues if i.severity == "error"]))
     try:
         builder = Builder(data, _broken(schema_issues), findings)
-        sc = builder.scenario(rendered.source.path)
+        sc = with_steps(builder, builder.scenario(rendered.source.path))
         check_semantics(sc, data, builder.broken, findings)
     except TooManyErrors:
         issues += [_finding_issue(loc, positions, f) for f in findings.items]

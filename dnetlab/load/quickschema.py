@@ -73,7 +73,7 @@ class _Compiler:
         if not isinstance(schema, dict):
             raise _Unsupported(repr(schema))
         checks = [self.keyword(kw, arg, schema) for kw, arg in schema.items()
-                  if kw not in _ANNOTATIONS and kw != "then"]  # `then` goes with `if`
+                  if kw not in _ANNOTATIONS and kw not in ("then", "else")]  # with `if`
         if len(checks) == 1:
             return checks[0]
 
@@ -111,9 +111,10 @@ class _Compiler:
         if kw == "allOf":
             parts = [self.compile(s) for s in arg]
             return lambda v: all(p(v) for p in parts)
-        if kw == "if" and "else" not in schema:
+        if kw == "if":
             cond, then = self.compile(arg), self.compile(schema.get("then", True))
-            return lambda v: not cond(v) or then(v)
+            other = self.compile(schema.get("else", True))
+            return lambda v: then(v) if cond(v) else other(v)
         raise _Unsupported(kw)
 
     def object_keyword(self, kw: str, arg: Any, schema: dict[str, Any]) -> Check:
@@ -134,6 +135,8 @@ class _Compiler:
             return lambda v: all(name(k) for k in v)
         if kw == "minProperties":
             return lambda v: len(v) >= arg
+        if kw == "maxProperties":
+            return lambda v: len(v) <= arg
         raise _Unsupported(kw)
 
     def array_keyword(self, kw: str, arg: Any) -> Check:
@@ -152,7 +155,7 @@ class _Compiler:
 
 
 _OBJECT = frozenset({"properties", "additionalProperties", "required", "propertyNames",
-                     "minProperties"})
+                     "minProperties", "maxProperties"})
 _ARRAY = frozenset({"items", "contains", "minItems", "uniqueItems"})
 
 

@@ -8,8 +8,9 @@ Some keywords are dnetlab's own (`_validator`): `pattern` refuses control charac
 a trailing newline (Python's `$` matches before one, ECMA-262's, which editors use, does
 not), `uniqueItems` is linear (jsonschema compares every pair of a list that does not
 sort), and `minimum`/`maximum` refuse YAML's `.nan` (no comparison is true of it, so no
-bound stopped it). Each entry of `hosts`, `networks`, `containers` and `probes` is checked against
-its own definition, a probe against its type's only (`_Dispatch`): the same errors as the
+bound stopped it). Each entry of `hosts`, `networks`, `containers` and `probes` (and each probe
+of a step) is checked against its own definition, a probe against its type's only
+(`_Dispatch`): the same errors as the
 whole schema gives, a few times faster on a large file. And each part is first checked by
 a compiled yes/no predicate (`quickschema`): jsonschema looks only at what is invalid.
 """
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e"
                       "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
                       "\U000e0000-\U000e007f]")
+
+# Keys a message lists when an object holds more than it may: enough to recognise them.
+MAX_LISTED_KEYS = 5
 
 _TYPE_WORDS = {
     "object": "a mapping",
@@ -237,6 +241,14 @@ def _translate(err: ValidationError, positions: Positions, prefix: Path) -> list
                             f"{rng}", None)]
     if v == "minItems":
         return [SchemaIssue(path, at, f"needs at least {err.validator_value} item(s)", None)]
+    if v == "maxProperties" and err.validator_value == 1 and isinstance(err.instance, dict):
+        # `action` is the schema's one object of exactly one key: its kind
+        keys = ", ".join(shown(k) for k in list(err.instance)[:MAX_LISTED_KEYS])
+        return [SchemaIssue(path, at, f"holds {len(err.instance)} actions ({keys}): write each "
+                            "action as its own list item", "start each action with its own `- `")]
+    if v == "minProperties" and sub.get("maxProperties") == 1:
+        kinds = ", ".join(_allowed_keys(sub))
+        return [SchemaIssue(path, at, "an empty action", f"write one of {kinds}")]
     if v == "minProperties":
         return [SchemaIssue(path, at, f"needs at least {err.validator_value} entry", None)]
     if v == "minLength":
@@ -265,6 +277,7 @@ class _Dispatch:
     entry: dict[str, dict[str, Any]]  # section -> the definition its entries follow
     probe_base: dict[str, Any]
     probe_types: dict[str, dict[str, Any]]  # probe type -> its definition
+    probe_use: dict[str, Any]  # a step's `{use: NAME}` probe
 
 
 def _ref_name(sub: Any) -> str | None:
@@ -289,6 +302,13 @@ def _dispatch() -> _Dispatch | None:
             return None
         holder[keyword] = {}  # the entries are checked one by one
         entry[section] = root["$defs"][name]
+    # a step's probes too: each as a top-level probe is, or as a `use`
+    step_probes = top["$defs"].get("step", {}).get("properties", {}).get("probes", {})
+    items = step_probes.get("items", {})
+    if (set(items) != {"if", "then", "else"} or items["if"] != {"required": ["use"]}
+            or _ref_name(items["then"]) != "probe_use" or _ref_name(items["else"]) != "probe"):
+        return None
+    step_probes["items"] = {}
     probe = dict(root["$defs"]["probe"])
     types: dict[str, dict[str, Any]] = {}
     for branch in probe.pop("allOf", []):
@@ -301,7 +321,7 @@ def _dispatch() -> _Dispatch | None:
         if not isinstance(const, str) or target is None or set(cond["properties"]) != {"type"}:
             return None
         types[const] = root["$defs"][target]
-    return _Dispatch(top, entry, probe, types)
+    return _Dispatch(top, entry, probe, types, root["$defs"]["probe_use"])
 
 
 _ALWAYS: Check = lambda v: False  # noqa: E731 - "not known valid": jsonschema decides
@@ -319,9 +339,12 @@ def _quick(part: str) -> Check:
     elif d is None:
         return _ALWAYS
     elif part == "top":
-        sub = d.top
+        # its own $defs: their `step` leaves its probes to the parts below
+        sub = root = d.top
     elif part == "probe_base":
         sub = d.probe_base
+    elif part == "probe_use":
+        sub = d.probe_use
     elif part.startswith("entry:"):
         sub = d.entry[part[len("entry:"):]]
     else:
@@ -341,6 +364,8 @@ def _part_validator(part: str) -> Any:
         return v.evolve(schema=d.top)
     if part == "probe_base":
         return v.evolve(schema=d.probe_base)
+    if part == "probe_use":
+        return v.evolve(schema=d.probe_use)
     if part.startswith("entry:"):
         return v.evolve(schema=d.entry[part[len("entry:"):]])
     return v.evolve(schema=d.probe_types[part[len("probe:"):]])
@@ -364,18 +389,35 @@ def _errors(data: Any) -> Iterator[tuple[Path, ValidationError]]:
             if not isinstance(entries, list):
                 continue
             for i, probe in enumerate(entries):
-                yield from _check_part("probe_base", probe, (section, i))
-                # `if: {properties: {type: {const: T}}}` holds for a probe of type T, and
-                # for anything that is not a mapping: then it failed `type` above already
-                kind = probe.get("type") if isinstance(probe, dict) else None
-                if isinstance(kind, str) and kind in d.probe_types:
-                    yield from _check_part(f"probe:{kind}", probe, (section, i))
+                yield from _probe_errors(d, probe, (section, i))
             continue
         if not isinstance(entries, dict):
             continue
         part = f"entry:{section}"
         for key, value in entries.items():
             yield from _check_part(part, value, (section, key))
+
+
+    steps = data.get("steps")
+    for i, step in enumerate(steps if isinstance(steps, list) else ()):
+        probes = step.get("probes") if isinstance(step, dict) else None
+        if not isinstance(probes, list):  # `top` said so
+            continue
+        for j, probe in enumerate(probes):
+            at: Path = ("steps", i, "probes", j)
+            if isinstance(probe, dict) and "use" in probe:
+                yield from _check_part("probe_use", probe, at)
+            else:
+                yield from _probe_errors(d, probe, at)
+
+
+def _probe_errors(d: _Dispatch, probe: Any, at: Path) -> Iterator[tuple[Path, ValidationError]]:
+    yield from _check_part("probe_base", probe, at)
+    # `if: {properties: {type: {const: T}}}` holds for a probe of type T, and for anything
+    # that is not a mapping: then it failed `type` above already
+    kind = probe.get("type") if isinstance(probe, dict) else None
+    if isinstance(kind, str) and kind in d.probe_types:
+        yield from _check_part(f"probe:{kind}", probe, at)
 
 
 @dataclass(frozen=True)

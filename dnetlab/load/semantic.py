@@ -17,11 +17,11 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_net
 from typing import Any
 
 from dnetlab.errors import shown
-from dnetlab.load import engineurl
+from dnetlab.load import engineurl, timeline
 from dnetlab.load.build import Broken
 from dnetlab.load.findings import Findings, did_you_mean
 from dnetlab.load.yamlload import Path
-from dnetlab.model import Container, Host, Network, Scenario
+from dnetlab.model import Action, Container, Host, Network, Scenario, Step
 from dnetlab.probes.base import Target
 from dnetlab.probes.registry import kind_of
 
@@ -53,8 +53,8 @@ class Checker:
             c.key: frozenset(a.network for a in c.attachments) for c in sc.containers}
         self._apart: dict[tuple[str, str], bool] = {}  # (a, b): they share no network
         self.suggestions_left = SUGGESTION_BUDGET
-        # (probe index, field) -> where each value first stands in that field's list
-        self._list_index: dict[tuple[int, str], dict[str, int]] = {}
+        # (probe path, field) -> where each value first stands in that field's list
+        self._list_index: dict[tuple[Path, str], dict[str, int]] = {}
 
     def run(self) -> None:
         self.hosts()
@@ -64,6 +64,7 @@ class Checker:
         self.overlaps()
         self.names()
         self.probes()
+        self.steps()
 
     # -- helpers -------------------------------------------------------------------------
     def _unknown(self, path: Path, what: str, name: str, known: list[str]) -> None:
@@ -341,23 +342,69 @@ class Checker:
             # the type says which of its fields name what; this checker knows the names
             kind_of(pr).check_refs(pr, self, p)
 
+    # -- steps ---------------------------------------------------------------------------
+    def steps(self) -> None:
+        """Names, references and step probes here; the order of the actions (what state
+        each one meets) in `timeline`."""
+        names: dict[str, int] = {}
+        for s in self.sc.steps:
+            p: Path = ("steps", s.index)
+            if s.name in names:
+                self.out.error((*p, "name"), f"step name {s.name!r} is already used by "
+                               f"steps[{names[s.name]}]", "reports name each step: give it "
+                               "its own name")
+            names.setdefault(s.name, s.index)
+            raw_do = self.data["steps"][s.index]["do"]
+            for a in s.actions:
+                self._action_refs(a, (*p, "do", a.index), raw_do[a.index][a.kind])
+            self._step_probes(s)
+        timeline.check(self.sc, self.data, self.broken, self.out, self._static)
+
+    def _action_refs(self, a: Action, at: Path, body: Any) -> None:
+        ap: Path = (*at, a.kind)
+        if a.kind == "exec":
+            self.on_ref(a.on or "", (*ap, "on"))
+            return
+        if a.container is not None and a.container not in self.container_set:
+            self._unknown(ap if isinstance(body, str) else (*ap, "container"), "container",
+                          a.container, self.container_keys)
+        if a.network is not None and a.network not in self.net_set:
+            self._unknown((*ap, "network"), "network", a.network, self.net_keys)
+
+    def _step_probes(self, s: Step) -> None:
+        raw = self.data["steps"][s.index]["probes"] if s.probes else []
+        names: dict[str, int] = {}
+        for pr in s.probes:
+            p: Path = ("steps", s.index, "probes", pr.index)
+            item = raw[pr.index]
+            if pr.name_given and pr.name in names and names[pr.name] != pr.index:
+                self.out.error((*p, "name") if "name" in item else (*p, "use"),
+                               f"probe name {pr.name!r} is already used by "
+                               f"steps[{s.index}].probes[{names[pr.name]}]",
+                               "a step's report names each of its probes: give it its own "
+                               "name")
+            names.setdefault(pr.name, pr.index)
+            if "use" not in item:  # a `use` was checked where its probe is written
+                kind_of(pr).check_refs(pr, self, p)
+
     # -- what a probe type asks of the scenario (`probes.base.References`) --------------
     def error(self, path: Path, message: str, hint: str | None = None) -> None:
         self.out.error(path, message, hint)
 
     def _raw_field_path(self, p: Path, field: str, value: str) -> Path:
-        i = p[1]
-        assert isinstance(i, int)
-        index = self._list_index.get((i, field))
+        index = self._list_index.get((p, field))
         if index is None:
             # one map per list: an expanded probe is one of up to len(from) * len(to)
-            raw = self.data["probes"][i].get(field)
+            item: Any = self.data
+            for part in p:  # ("probes", i) or ("steps", i, "probes", j)
+                item = item[part]
+            raw = item.get(field)
             index = {}
             if isinstance(raw, list):
                 for n, v in reversed(list(enumerate(raw))):
                     if isinstance(v, str):
                         index[v] = n
-            self._list_index[(i, field)] = index
+            self._list_index[(p, field)] = index
         n = index.get(value)
         return (*p, field) if n is None else (*p, field, n)
 

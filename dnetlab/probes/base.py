@@ -69,7 +69,7 @@ class ProbeBase:
 
     name: str
     within: float  # seconds to keep retrying; 0: one try
-    index: int  # position in the file's `probes` list, for messages
+    index: int  # position in its list (the file's `probes`, or a step's), for messages
     name_given: bool
 
 

@@ -356,6 +356,45 @@ def template_lines() -> Case:
     return _text("big-template-duplicates", text, 2, "more than 200 errors")
 
 
+# -- steps --------------------------------------------------------------------------------------
+
+_STEP = "steps:\n  - name: s\n    do:\n"
+
+
+@case
+def steps_actions_over() -> Case:
+    """10,001 actions in one `do` list: refused before the schema, at the one past."""
+    text = HEAD + NET + ONE + _STEP + "      - pause: a\n      - unpause: a\n" * 5001
+    return _text("big-steps-actions-over", text, 2,
+                 "steps[0].do[10000]: more than 10000 actions in the steps of one scenario")
+
+
+@case
+def steps_actions_at_limit() -> Case:
+    """10,000 actions, each walked through the lab's state."""
+    text = HEAD + NET + ONE + _STEP + "      - pause: a\n      - unpause: a\n" * 5000
+    return _text("big-steps-actions-10k", text, 0, "ok: scenario 'lab'")
+
+
+@case
+def steps_actions_all_wrong() -> Case:
+    """10,000 actions that the state refuses: the checks stop at 200 errors."""
+    text = HEAD + NET + ONE + _STEP + "      - unpause: {container: a}\n" * 10_000
+    return _text("big-steps-actions-all-wrong", text, 2, "more than 200 errors")
+
+
+@case
+def steps_many() -> Case:
+    """4,000 steps of two actions and a `use` each (with an unknown name every time)."""
+    steps = "".join(f"  - name: s{i}\n    do: [{{disconnect: {{container: a, network: lan}}}}, "
+                    f"{{connect: {{container: a, network: lan}}}}]\n"
+                    f"    probes: [{{use: p{i}, expect: unreachable}}]\n" for i in range(4000))
+    text = (HEAD + NET + ONE + "probes:\n" + "".join(
+        f"  - {{type: ping, from: a, to: 10.0.{i // 256}.{i % 256}, name: q{i}}}\n"
+        for i in range(4000)) + "steps:\n" + steps)
+    return _text("big-steps-4000", text, 2, "no top-level probe is named 'p0'")
+
+
 def write_all(folder: Path) -> list[tuple[Path, Case]]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []

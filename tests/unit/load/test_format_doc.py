@@ -116,6 +116,7 @@ def _deref(node: dict[str, Any]) -> dict[str, Any]:
 def _in_schema() -> dict[Where, dict[str, bool]]:
     """(path, variant) -> {key: required} for every object of the schema with properties."""
     found: dict[Where, dict[str, bool]] = {}
+    seen: set[str] = set()  # definitions walked: an if/then/else may name one again
 
     def obj(node: dict[str, Any], path: str, variant: str | None) -> None:
         node = _deref(node)
@@ -129,6 +130,8 @@ def _in_schema() -> dict[Where, dict[str, bool]]:
             obj(branch["then"], path, cond["const"])
 
     def inner(node: dict[str, Any], path: str) -> None:
+        if "$ref" in node:
+            seen.add(node["$ref"])
         node = _deref(node)
         if "properties" in node:
             obj(node, path, None)
@@ -136,6 +139,11 @@ def _in_schema() -> dict[Where, dict[str, bool]]:
             inner(node["additionalProperties"], f"{path}.<>")
         if isinstance(node.get("items"), dict):
             inner(node["items"], f"{path}[N]")
+        for branch in ("then", "else"):  # a list item of one of two kinds (a step's probes)
+            ref = node.get(branch, {}).get("$ref")
+            if ref is not None and ref not in seen:
+                seen.add(ref)
+                inner(node[branch], path)
 
     obj(SCHEMA, "", None)
     return found
