@@ -121,7 +121,8 @@ def validate(files: tuple[str, ...], var_items: tuple[str, ...],
         sc = loaded.scenario
         click.echo(f"{path}: ok: scenario {sc.name!r}, {len(sc.hosts)} host(s), "
                    f"{len(sc.networks)} network(s), {len(sc.containers)} container(s), "
-                   f"{len(sc.probes)} probe(s)")
+                   f"{len(sc.probes)} probe(s)"
+                   + (f", {len(sc.steps)} step(s)" if sc.steps else ""))
     if failed:
         raise SystemExit(ExitCode.USAGE)
 

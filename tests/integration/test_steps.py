@@ -160,7 +160,7 @@ def test_a_step_that_does_not_hold_fails_and_the_lab_is_restored(
 
 def test_an_action_that_fails_stops_the_steps(lab, lab_dir: Path) -> None:  # type: ignore[no-untyped-def]
     # validation cannot know that c2 runs no `nosuch` binary: the exec fails live
-    name, path = lab("""
+    _name, path = lab("""
   - name: broken
     do: [{exec: {on: c2, command: nosuch-command}}, {pause: c2}]
   - name: later

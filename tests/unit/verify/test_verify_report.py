@@ -59,7 +59,8 @@ def test_json_values() -> None:
     assert data["probes"][0] == {
         "name": "ping a1 -> b1", "type": "ping", "status": "passed",
         "expected": "reachable, at most 0% loss", "actual": "3 of 3 replies, 0% loss",
-        "output": PASSED_OUT, "duration_s": 0.812, "runs_on": "a1", "attempts": 1, "recovered_after_s": None}
+        "output": PASSED_OUT, "duration_s": 0.812, "runs_on": "a1", "attempts": 1,
+        "recovered_after_s": None}
     failed = data["probes"][1]
     assert failed["name"] == FAILED.name
     assert failed["expected"] == "status 200 & 'ok'"

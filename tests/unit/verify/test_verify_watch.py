@@ -69,7 +69,7 @@ steps:
 
 
 def test_recovered_after_is_within_a_quarter_second_of_the_outage(tmp_path: Path) -> None:
-    r, engine = _run(tmp_path, '{type: exec, on: a, command: "test -e FLAG", within: 10}', 1.5)
+    r, _engine = _run(tmp_path, '{type: exec, on: a, command: "test -e FLAG", within: 10}', 1.5)
     assert r.status == "passed"  # type: ignore[attr-defined]
     rec = r.recovered_after_s  # type: ignore[attr-defined]
     assert rec is not None and 1.5 <= rec <= 1.5 + WATCH_INTERVAL_S + 0.15, rec
@@ -88,7 +88,7 @@ def test_a_slow_failing_try_does_not_delay_the_next(tmp_path: Path) -> None:
 
 
 def test_a_probe_that_holds_at_once_reports_no_recovery(tmp_path: Path) -> None:
-    r, engine = _run(tmp_path, '{type: exec, on: a, command: "true", within: 5}', 0.0)
+    r, _engine = _run(tmp_path, '{type: exec, on: a, command: "true", within: 5}', 0.0)
     assert r.status == "passed"  # type: ignore[attr-defined]
     assert r.recovered_after_s is None and r.attempts == 1  # type: ignore[attr-defined]
 
