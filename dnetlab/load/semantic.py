@@ -12,7 +12,7 @@ pair (10,000 networks took minutes that way).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Any
 
@@ -49,7 +49,7 @@ class Checker:
         self.host_by_key: dict[str, Host] = {h.key: h for h in sc.hosts}
         self.container_by_key: dict[str, Container] = {c.key: c for c in sc.containers}
         # networks of each container, made once: a probe asks for them every time
-        self.nets_of: dict[str, frozenset[str]] = {
+        self.nets_of: Mapping[str, frozenset[str]] = {
             c.key: frozenset(a.network for a in c.attachments) for c in sc.containers}
         self._apart: dict[tuple[str, str], bool] = {}  # (a, b): they share no network
         self.suggestions_left = SUGGESTION_BUDGET
@@ -357,8 +357,8 @@ class Checker:
             raw_do = self.data["steps"][s.index]["do"]
             for a in s.actions:
                 self._action_refs(a, (*p, "do", a.index), raw_do[a.index][a.kind])
-            self._step_probes(s)
-        timeline.check(self.sc, self.data, self.broken, self.out, self._static)
+        timeline.check(self.sc, self.data, self.broken, self.out, self._static,
+                       self._step_probes)
 
     def _action_refs(self, a: Action, at: Path, body: Any) -> None:
         ap: Path = (*at, a.kind)
@@ -371,8 +371,21 @@ class Checker:
         if a.network is not None and a.network not in self.net_set:
             self._unknown((*ap, "network"), "network", a.network, self.net_keys)
 
-    def _step_probes(self, s: Step) -> None:
-        raw = self.data["steps"][s.index]["probes"] if s.probes else []
+    def _step_probes(self, s: Step, nets_now: Mapping[str, frozenset[str]]) -> None:
+        """The probes of a step, against the networks each container is on after the
+        step's actions (`c1 -> c2` holds once a step has connected them)."""
+        if not s.probes:
+            return
+        declared, self.nets_of = self.nets_of, nets_now
+        self._apart.clear()
+        try:
+            self._check_step_probes(s)
+        finally:
+            self.nets_of = declared
+            self._apart.clear()
+
+    def _check_step_probes(self, s: Step) -> None:
+        raw = self.data["steps"][s.index]["probes"]
         names: dict[str, int] = {}
         for pr in s.probes:
             p: Path = ("steps", s.index, "probes", pr.index)

@@ -12,7 +12,7 @@ so). Each action costs a few dict lookups, so the walk is linear in the actions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any, Literal
@@ -21,7 +21,7 @@ from dnetlab.load.build import Broken
 from dnetlab.load.findings import Findings, dotted
 from dnetlab.load.steps import CONTAINER_ACTIONS
 from dnetlab.load.yamlload import Path
-from dnetlab.model import Action, Container, Network, Scenario
+from dnetlab.model import Action, Container, Network, Scenario, Step
 
 Status = Literal["running", "paused", "stopped"]
 # (address, subnet, gateway, path, subnet key): semantic's check of a static address
@@ -103,17 +103,24 @@ class _Walk:
         self.out.error(path, f"{c.key} is not on {network} at this point", hint)
 
     # -- the walk ------------------------------------------------------------------------
-    def run(self, sc: Scenario, broken: Broken) -> None:
+    def run(self, sc: Scenario, broken: Broken,
+            after: Callable[[Step, Mapping[str, frozenset[str]]], None]) -> None:
+        """Walk the actions; after each step's, `after(step, networks of each container
+        now)`. Once the walk has stopped, the later steps get the last state known."""
         first_broken = min(broken.steps, default=None)
+        walking = True
+        view = _Networks(self.on)
         for s in sc.steps:
             if first_broken is not None and s.index > first_broken:
-                return
+                walking = False
             for n, a in enumerate(s.actions):
-                if a.index != n:  # an action before it could not be built
-                    return
+                if not walking or a.index != n:  # an action before it could not be built
+                    walking = False
+                    break
                 self.action(("steps", s.index, "do", a.index), a)
             if len(s.actions) != len(self.data["steps"][s.index]["do"]):
-                return
+                walking = False
+            after(s, view)
 
     def action(self, at: Path, a: Action) -> None:
         if a.kind == "sleep":
@@ -230,8 +237,28 @@ class _Walk:
                        f"{fix} it first to {to}")
 
 
+class _Networks(Mapping[str, frozenset[str]]):
+    """The networks each container is on at this point of the walk, read when asked (a
+    copy per step would cost steps x containers)."""
+
+    def __init__(self, on: dict[str, dict[str, _Attached]]) -> None:
+        self.on = on
+
+    def __getitem__(self, key: str) -> frozenset[str]:
+        return frozenset(self.on[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.on)
+
+    def __len__(self) -> int:
+        return len(self.on)
+
+
 def check(sc: Scenario, data: dict[str, Any], broken: Broken, out: Findings,
-          static: StaticCheck) -> None:
-    """Walk the steps in order, reporting each action that the state it meets refuses."""
+          static: StaticCheck,
+          after: Callable[[Step, Mapping[str, frozenset[str]]], None]) -> None:
+    """Walk the steps in order, reporting each action that the state it meets refuses;
+    `after` each step's actions, with the networks of every container then (its probes
+    are checked against that)."""
     if sc.steps:
-        _Walk(sc, data, out, static).run(sc, broken)
+        _Walk(sc, data, out, static).run(sc, broken, after)

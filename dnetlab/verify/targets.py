@@ -48,6 +48,11 @@ def resolve_target(sc: Scenario, live: LiveAddresses, source: str, t: Target) ->
     for net in shared:
         if net in have:
             return have[net]
+    # a step may have connected them: a network both are on now
+    mine = live.by_container.get(source, {})
+    for net in sorted(have):
+        if net in mine:
+            return have[net]
     raise Unresolvable(f"container {key!r} has no address on a network it shares with "
                        f"{source!r}")
 
