@@ -446,7 +446,9 @@ class Checker:
                 return
             cont = self.container_by_key.get(c)
             if cont is not None and n not in self.nets_of[c]:
-                on = [a.network for a in cont.attachments]
+                now = self.nets_of[c]  # in a step: after its actions
+                on = [a.network for a in cont.attachments if a.network in now]
+                on += sorted(now - set(on))
                 self.out.error(tp, f"container {c!r} is not on network {n!r}",
                                f"it is on {', '.join(on)}" if on else "it joins no scenario "
                                "network")

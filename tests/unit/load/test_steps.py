@@ -293,3 +293,27 @@ def test_shell_metacharacters_stay_one_argv() -> None:
       - exec: {on: c1, command: "echo '$(reboot); `id`' && rm -rf /"}
 """).scenario.steps
     assert s.actions[0].command == ("echo", "$(reboot); `id`", "&&", "rm", "-rf", "/")
+
+
+def test_step_probes_see_the_networks_after_the_steps_actions() -> None:
+    # c2 is on net1 only: once connected to net2, `to: c2` from a net2-only view holds;
+    # once it has left net1, c1 -> c2@net1 is an error at that step
+    sc = _load("""\
+  - name: c2 joins net2
+    do: [{connect: {container: c2, network: net2}}]
+    probes:
+      - {type: ping, from: c1, to: c2@net2}
+  - name: c2 leaves net1
+    do: [{disconnect: {container: c2, network: net1}}]
+    probes:
+      - {type: ping, from: c1, to: c2}
+""").scenario
+    assert [len(s.probes) for s in sc.steps] == [1, 1]
+    errors = _errors("""\
+  - name: c2 leaves net1
+    do: [{disconnect: {container: c2, network: net1}}]
+    probes:
+      - {type: ping, from: c1, to: c2@net1}
+""")
+    assert len(errors) == 1 and "steps[0].probes[0].to: container 'c2' is not on network "\
+        "'net1'" in errors[0], errors
