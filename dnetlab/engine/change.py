@@ -153,6 +153,28 @@ def unpause(conn: Connection, container_id: str, name: str) -> None:
         conn.api.unpause(container_id)
 
 
+def pause(conn: Connection, container_id: str, name: str) -> None:
+    with translated(f"host {conn.host.key}: pausing container {name}"):
+        conn.api.pause(container_id)
+
+
+def stop_container(conn: Connection, container_id: str, name: str, timeout_s: int) -> None:
+    """SIGTERM, then SIGKILL after `timeout_s`; a lab container runs under init, which
+    ends at the SIGTERM, so the timeout is only a bound."""
+    with translated(f"host {conn.host.key}: stopping container {name}"):
+        conn.api.stop(container_id, timeout=timeout_s)
+
+
+def restart_container(conn: Connection, container_id: str, name: str, timeout_s: int) -> None:
+    with translated(f"host {conn.host.key}: restarting container {name}"):
+        conn.api.restart(container_id, timeout=timeout_s)
+
+
+def kill_container(conn: Connection, container_id: str, name: str, signal: str) -> None:
+    with translated(f"host {conn.host.key}: killing container {name} ({signal})"):
+        conn.api.kill(container_id, signal=signal)
+
+
 def remove_container(conn: Connection, container_id: str, name: str, *, graceful: bool,
                      volumes: bool) -> None:
     docker = conn.sdk()

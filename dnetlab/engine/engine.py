@@ -67,6 +67,9 @@ class Engine:
     def load_image(self, data: Iterator[bytes]) -> None:
         images.load_image(self.conn, data)
 
+    def has_image(self, ref: str) -> bool:
+        return images.has_image(self.conn, ref)
+
     # -- changing ----------------------------------------------------------------------------
     def create_network(self, spec: NetworkSpec) -> str:
         return change.create_network(self.conn, spec)
@@ -97,6 +100,18 @@ class Engine:
 
     def unpause(self, container_id: str, name: str) -> None:
         change.unpause(self.conn, container_id, name)
+
+    def pause(self, container_id: str, name: str) -> None:
+        change.pause(self.conn, container_id, name)
+
+    def stop(self, container_id: str, name: str, timeout_s: int = 10) -> None:
+        change.stop_container(self.conn, container_id, name, timeout_s)
+
+    def restart(self, container_id: str, name: str, timeout_s: int = 10) -> None:
+        change.restart_container(self.conn, container_id, name, timeout_s)
+
+    def kill(self, container_id: str, name: str, signal: str = "SIGKILL") -> None:
+        change.kill_container(self.conn, container_id, name, signal)
 
     def remove_container(self, container_id: str, name: str, *, graceful: bool = False,
                          volumes: bool = False) -> None:

@@ -38,3 +38,15 @@ def load_image(conn: Connection, data: Iterator[bytes]) -> None:
             if isinstance(event, dict) and event.get("error"):
                 raise EngineError(f"host {conn.host.key}: loading an image: "
                                   f"{event['error']}")
+
+
+def has_image(conn: Connection, ref: str) -> bool:
+    """True when the engine holds the image (one inspect; the list `observe` reads is
+    the cheaper way for many images at once)."""
+    docker = conn.sdk()
+    with translated(f"host {conn.host.key}: inspecting image {ref}"):
+        try:
+            conn.api.inspect_image(normalise_ref(ref))
+        except docker.errors.ImageNotFound:
+            return False
+    return True

@@ -4,7 +4,7 @@ kernel has sch_netem for a delay)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,7 +72,8 @@ def preflight_problems(session: Session, desired: Mapping[str, HostDesired],
     for host in need:
         if TOOLS_IMAGE in observed[host].images:
             continue
-        why = _copy_tools(session, observed, host, reporter)
+        holders = [k for k, o in observed.items() if k != host and TOOLS_IMAGE in o.images]
+        why = copy_tools(session.engines, holders, host, reporter)
         if why:
             problems.append(f"host {host}: dnetlab's tools image {TOOLS_IMAGE} is missing "
                             f"({why}); build it with scripts/nettools-image.sh (make engine) "
@@ -99,11 +100,20 @@ def preflight_problems(session: Session, desired: Mapping[str, HostDesired],
     return problems
 
 
-def _copy_tools(session: Session, observed: Mapping[str, HostObserved], host: str,
-                reporter: Reporter) -> str | None:
-    """None once the tools image is on `host`, else why not."""
-    sources = [session.engines[k] for k, o in observed.items()
-               if k != host and TOOLS_IMAGE in o.images]
+def ensure_tools(engines: Mapping[str, Engine], host: str, reporter: Reporter) -> str | None:
+    """None once the tools image is on `host` (copied there as `up`'s preflight does when
+    it is not), else why it cannot be; for work outside `up`, such as a step's impair."""
+    if engines[host].has_image(TOOLS_IMAGE):
+        return None
+    holders = [k for k, e in engines.items() if k != host and e.has_image(TOOLS_IMAGE)]
+    return copy_tools(engines, holders, host, reporter)
+
+
+def copy_tools(engines: Mapping[str, Engine], holders: Sequence[str], host: str,
+               reporter: Reporter) -> str | None:
+    """None once the tools image is on `host`, copied from one of `holders` (hosts of the
+    lab that have it) or else from the local engine; else why not."""
+    sources = [engines[k] for k in holders]
     local: Engine | None = None
     try:
         if not sources:
@@ -117,7 +127,7 @@ def _copy_tools(session: Session, observed: Mapping[str, HostObserved], host: st
         for src in sources:
             reporter.note(f"copying image {TOOLS_IMAGE} to host {host} from {src.host.key}")
             try:
-                session.engines[host].load_image(src.save_image(TOOLS_IMAGE))
+                engines[host].load_image(src.save_image(TOOLS_IMAGE))
                 return None
             except EngineError as exc:
                 reporter.note(f"copying {TOOLS_IMAGE} from {src.host.key} failed: "

@@ -140,7 +140,8 @@ def network_spec(sc: Scenario, n: Network, host: str, instance: str) -> NetworkS
     )
 
 
-def _attachment(sc: Scenario, c: Container, a: Attachment) -> AttachmentSpec:
+def attachment_spec(sc: Scenario, c: Container, a: Attachment) -> AttachmentSpec:
+    """How `c` is attached to `a.network`, as `up` connects it (a step's connect too)."""
     aliases = (c.key, *[x for x in a.aliases if x != c.key])
     return AttachmentSpec(a.network, sc.network(a.network).name,
                           str(a.ipv4) if a.ipv4 else None, str(a.ipv6) if a.ipv6 else None,
@@ -192,7 +193,7 @@ def _container_fields(c: Container, mac: str | None,
 
 
 def container_spec(sc: Scenario, c: Container, instance: str) -> ContainerSpec:
-    attachments = tuple(_attachment(sc, c, a) for a in c.attachments)
+    attachments = tuple(attachment_spec(sc, c, a) for a in c.attachments)
     # API 1.41 takes a MAC only at create time, for the network created on: put the
     # attachment that has one first.
     attachments = tuple(sorted(attachments, key=lambda a: a.mac is None))
@@ -225,6 +226,14 @@ def _named_volumes(sc: Scenario, host: str, instance: str) -> tuple[VolumeSpec, 
     )
 
 
+def _impaired_by_steps(*scenarios: Scenario | None) -> set[str]:
+    """Keys of the containers a step may impair: read back too, since a step's impairment
+    outlives the step (`verify --steps` restores the declared state with `up`, and a
+    `--keep-state` run leaves it) even on an attachment the file leaves unimpaired."""
+    return {a.container for sc in scenarios if sc is not None for step in sc.steps
+            for a in step.actions if a.kind == "impair" and a.container is not None}
+
+
 def desired_state(sc: Scenario, instance: str,
                   deployed: Scenario | None = None) -> dict[str, HostDesired]:
     """Per host, what it should hold; every object labelled as `instance`'s of the lab
@@ -244,6 +253,8 @@ def desired_state(sc: Scenario, instance: str,
         read = {c.name for c in containers if any(a.impair for a in c.attachments)}
         read |= {c.name for c in (deployed.containers if deployed else ())
                  if c.host == h.key and any(a.impair for a in c.attachments)}
+        read |= {c.name for c in sc.containers
+                 if c.host == h.key and c.key in _impaired_by_steps(sc, deployed)}
         result[h.key] = HostDesired(h.key, networks, containers,
                                     _named_volumes(sc, h.key, instance), images,
                                     frozenset(read))

@@ -125,3 +125,17 @@ def test_drift_tolerates_tcs_rounding() -> None:
     assert impairment_drift(Impairment(loss=30.0), Impairment(loss=29.0)) == ["loss"]
     assert impairment_drift(Impairment(delay=20.0, jitter=5.0), Impairment(delay=20.0)) == [
         "jitter"]
+
+
+def test_containers_read_include_those_a_step_impairs() -> None:
+    from dnetlab.model import Action, Step
+
+    plain = scenario(TEXT.replace(", impair: {rate: 1mbit}", "").replace(
+        ", impair: {loss: 30}", ""))
+    step = Step("slow", 0, (Action("impair", container="web", network="dmz", impair=RATE),
+                            Action("heal", container="client", network="lan")))
+    with_step = dataclasses.replace(plain, steps=(step,))
+    # a heal leaves nothing to read back; an impair may leave what the file lacks
+    assert desired_state(with_step, INSTANCE)["local"].impair_read == frozenset({"demo-web"})
+    assert desired_state(plain, INSTANCE, with_step)["local"].impair_read == frozenset(
+        {"demo-web"})
