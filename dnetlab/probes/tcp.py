@@ -3,6 +3,13 @@
 `nc -w 2`, so a `closed` probe to a name that does not resolve passes too: nc times out.
 There is no output to parse: the exit code says whether it connected, and what nc said
 explains a failure.
+
+busybox nc has no -z: it connects, sends the end of its (empty) input and waits for the
+peer to close. The kernel completes a connection to a listening socket by itself, so the
+connect succeeds even when the process behind it is frozen (`docker pause`) or hung, and
+then nc waits forever. `timeout` bounds the whole exchange: a port whose process does not
+close the connection within ANSWER_S counts as not open ("nothing answered"), which is
+what a client of that service sees.
 """
 
 from __future__ import annotations
@@ -50,13 +57,22 @@ def check_refs(p: TcpProbe, refs: References, path: Path) -> None:
     refs.target_ref(p.source, p.target, path)
 
 
+ANSWER_S = 3  # the whole exchange; nc's own -w 2 bounds the connect
+# what `timeout` exits with when it ended nc: busybox 143 (SIGTERM), GNU coreutils 124
+_KILLED = (124, 143)
+
+
 def command(r: Resolved[TcpProbe]) -> Command:
-    # busybox nc has no -z: with stdin closed it connects and ends; 0 = open
-    return Command(f"nc -w 2 {quote(r.address or '')} {r.probe.port} </dev/null", ("nc",))
+    # with stdin closed nc connects and ends once the peer closes; 0 = open
+    return Command(f"timeout {ANSWER_S} nc -w 2 {quote(r.address or '')} {r.probe.port} "
+                   "</dev/null", ("timeout", "nc"))
 
 
 def _failure(exit_code: int, output: str) -> str:
     low = output.lower()
+    if exit_code in _KILLED and "timed out" not in low and "refused" not in low:
+        return (f"connected, but nothing answered within {ANSWER_S} s (the process behind "
+                "the port is paused or hung)")
     if "refused" in low:
         return "refused"
     if "timed out" in low or "timeout" in low:

@@ -64,7 +64,8 @@ probes:
 COMMANDS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "ping a -> b": ("ping -c 2 -A -W 1 -w 4 10.10.0.11", ("ping",), False),
     "dns a: b": ("nslookup b", ("nslookup",), False),
-    "tcp a -> b@lan:80": ("nc -w 2 10.10.0.11 80 </dev/null", ("nc",), False),
+    "tcp a -> b@lan:80": ("timeout 3 nc -w 2 10.10.0.11 80 </dev/null", ("timeout", "nc"),
+                          False),
     "http a: http://b/x y": (
         'b=$(mktemp 2>/dev/null || echo /tmp/.dnetlab-body.$$); timeout 5 wget -S -O "$b" '
         "'http://b/x y' 2>&1; rc=$?; echo @@dnetlab-section; cat \"$b\" 2>/dev/null; "

@@ -30,6 +30,11 @@ def tcp(to: str, port: int, **kw: Any) -> TcpProbe:
      Verdict(True, "10.235.1.99:80 closed (refused or timed out)", "10.235.1.99:80 timed out")),
     (tcp("10.235.2.99", 80), "busybox/nc-remote-unreachable.txt",
      Verdict(False, "10.235.2.99:80 open", "10.235.2.99:80 timed out")),
+    # the kernel accepts for a paused process; nothing closes: `timeout` ends nc
+    (tcp("10.241.0.20", 80, expect="closed"), "busybox/nc-paused-peer.txt",
+     Verdict(True, "10.241.0.20:80 closed (refused or timed out)",
+             "10.241.0.20:80 connected, but nothing answered within 3 s (the process behind "
+             "the port is paused or hung)")),
     # with -w 2 the name lookup is under the same alarm: an unanswered lookup "times out"
     (tcp("no-such-host", 80), "busybox/nc-bad-address.txt",
      Verdict(False, "no-such-host:80 open", "no-such-host:80 timed out")),
