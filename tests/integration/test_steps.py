@@ -247,3 +247,37 @@ def test_the_isolation_seed_joins_and_leaves_the_second_network(
     assert all(p["status"] == "passed" for s in report["steps"] for p in s["probes"])
     assert len(report["steps"][0]["probes"]) == 4
     assert nothing_left(docker_client, "isolation")
+
+
+def test_a_delay_step_is_refused_before_any_step_runs(
+        lab, lab_dir: Path, docker_client: docker.DockerClient) -> None:  # type: ignore[no-untyped-def]
+    # this kernel has no sch_netem (docs/impairments.md): the step cannot run, and the
+    # disconnect before it must not happen either
+    name, _path = lab("""
+  - name: c2 leaves lan
+    do: [{disconnect: {container: c2, network: lan}}]
+  - name: c1's link gets slow
+    do: [{impair: {container: c1, network: lan, delay: 50}}]
+""")
+    run = _run(lab_dir, "verify", "--steps")
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "sch_netem" in run.stderr and "local" in run.stderr, run.stderr
+    c2 = owned_containers(docker_client, name)["c2"]
+    assert address(c2, f"{name}-lan") == "10.241.0.20"
+
+
+def test_test_refuses_a_file_whose_asks_are_not_approved(
+        lab_dir: Path, lab_names: list[str], docker_client: docker.DockerClient) -> None:
+    name = lab_name("ask")
+    lab_names.append(name)
+    path = write_file(lab_dir / f"{name}.yaml", _lab(name, """
+  - name: look at the host
+    do: [{exec: {on: "host:local", command: "ip route"}}]
+"""))
+    run = _run(lab_dir, "test", path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "test refused" in run.stderr and "host local" in run.stderr, run.stderr
+    assert nothing_left(docker_client, name)
+    run = _run(lab_dir, "test", "--trust", path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert nothing_left(docker_client, name)
