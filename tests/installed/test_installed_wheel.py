@@ -120,6 +120,29 @@ def test_installed_console_script_runs_a_lab_on_one_host(
     assert nothing_left(docker_client, lab)
 
 
+def test_installed_console_script_tests_a_lab_with_steps(
+        user_venv: Path, tmp_path: Path, lab: str, docker_client: docker.DockerClient) -> None:
+    steps = """steps:
+  - name: c2 leaves lan
+    do: [{disconnect: {container: c2, network: lan}}]
+    probes: [{use: "ping c1 -> c2", expect: unreachable}]
+  - name: c2 comes back
+    within: 10
+    do: [{connect: {container: c2, network: lan}}]
+    probes: [{use: "ping c1 -> c2"}]
+"""
+    path = write(tmp_path / "lab.yaml", _lab(lab) + steps)
+    junit = tmp_path / "steps.xml"
+    done = _cli(user_venv, tmp_path, "test", "--format", "junit", "--output", str(junit),
+                path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    suites = list(JUnitXml.fromfile(str(junit)))
+    assert [s.name for s in suites] == [lab, f"{lab} / step 1: c2 leaves lan",
+                                        f"{lab} / step 2: c2 comes back"]
+    assert all(s.failures == 0 and s.errors == 0 for s in suites)
+    assert nothing_left(docker_client, lab)
+
+
 def test_installed_console_script_runs_a_multihost_lab_over_ssh(
         user_venv: Path, tmp_path: Path, hosts: list[dict[str, str]]) -> None:
     _reset(hosts, images=False)
