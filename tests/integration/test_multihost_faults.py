@@ -83,7 +83,7 @@ VFAULT = """version: 1
 name: vfault
 hosts:
   one: {engine: "ssh://root@10.99.0.1"}
-  two: {engine: "ssh://root@10.99.0.2"}
+  two: {engine: "ssh://root@10.99.1.2"}
   three: {engine: "ssh://root@10.99.0.3"}
 networks:
   lan: {subnet: 10.233.0.0/24, hosts: [one, two, three]}
