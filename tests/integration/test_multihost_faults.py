@@ -76,7 +76,7 @@ def test_dockerd_killed_in_the_middle_of_up_is_exit_3_and_the_next_up_converges(
     verify = _dnetlab(clean, "verify", "--format", "json")
     report = json.loads(verify.stdout)
     assert verify.returncode == 0, [(p["name"], p["status"], p["actual"])
-                                    for p in report["probes"]]
+                                    for p in report["probes"] if p["status"] != "passed"]
 
 
 VFAULT = """version: 1
