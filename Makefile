@@ -76,7 +76,8 @@ docs: venv
 	$(PY) scripts/format-doc.py
 
 # The multi-host test bed: HOSTS Docker hosts, each a network namespace with its own
-# dockerd and sshd (10.99.0.1.., ssh://root@10.99.0.I); see scripts/testbed.sh.
+# dockerd and sshd, odd hosts on 10.99.0.0/24 and even hosts on 10.99.1.0/24 joined by a
+# router namespace (ssh://root@10.99.0.1, 10.99.1.2, 10.99.0.3); see scripts/testbed.sh.
 # A healthy bed of that size is kept as it is; anything else is cleared and rebuilt.
 HOSTS ?= 3
 .PHONY: testbed testbed-down

@@ -1,5 +1,6 @@
 """Issue 5: multi-host. A lab of 30 busybox containers spread over the 3 hosts of the
-project's test bed (h1 manager, h2 and h3 workers, ssh://root@10.99.0.I) on one overlay,
+project's test bed (h1 manager, h2 and h3 workers, ssh://root@ADDR from .testbed/hosts.json:
+10.99.0.1, 10.99.1.2, 10.99.0.3, two subnets joined by a router) on one overlay,
 with 30 ping probes from each container to one on another host: `up` (swarm formed, the
 overlay, 30 containers), the no-op `up`, `verify` and `down` (swarm dissolved), as the CLI
 runs them, medians over rounds; the SSH channels each phase opens (in process); and

@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # The multi-host test bed: N Docker hosts on this one machine. Each host is a
-# network namespace with its own dockerd and its own sshd, on a Linux bridge of
-# the root namespace, so that the root namespace reaches every host (over
-# ssh:// too) and the hosts reach each other (swarm, VXLAN overlays).
+# network namespace with its own dockerd and its own sshd. The bed is routed:
+# odd hosts sit on 10.99.0.0/24, even hosts on 10.99.1.0/24 (each subnet a
+# Linux bridge of the root namespace), and a router namespace joins the two
+# subnets, so that hosts of different subnets are two hops apart (the router,
+# then the host) while an overlay's containers on them are one hop apart. The
+# root namespace reaches every host (over ssh:// too) and the hosts reach each
+# other (swarm, VXLAN overlays), with no NAT anywhere.
+#
+#      root namespace 10.99.0.254 (route to 10.99.1.0/24 via 10.99.0.253)
+#            |
+#   [dnl-tb0] 10.99.0.0/24 ---- h1 .1, h3 .3, h5 .5 ...
+#            |
+#      router dnl-rt: 10.99.0.253 | 10.99.1.253 (ip_forward)
+#            |
+#   [dnl-tb1] 10.99.1.0/24 ---- h2 .2, h4 .4 ...
 #
 #   scripts/testbed.sh up [N] [--fresh]   N hosts (default 3). A healthy bed of
 #                                         exactly N hosts is kept as it is (fast);
@@ -22,19 +34,26 @@
 #   scripts/testbed.sh start-engine I     / start the dockerd of host I
 #
 # Host I (1..N):
-#   network namespace dnl-hI; eth0 10.99.0.I/24 and lo, no default route (a
-#     host reaches 10.99.0.0/24 and nothing else); the other end of its veth,
-#     dnl-tb-hI, is a port of the bridge dnl-tb0 (10.99.0.254/24, root namespace)
+#   network namespace dnl-hI; its address ADDR is 10.99.0.I when I is odd and
+#     10.99.1.I when I is even (stable: it never depends on N); eth0 ADDR/24
+#     and lo, no default route: a route to the other subnet via the router
+#     (10.99.0.253 or 10.99.1.253), so a host reaches 10.99.0.0/24 and
+#     10.99.1.0/24 and nothing else; the other end of its veth, dnl-tb-hI, is a
+#     port of the bridge dnl-tb0 (odd) or dnl-tb1 (even)
+# The router: network namespace dnl-rt, eth0 10.99.0.253/24 (peer dnl-tb-r0 in
+#   dnl-tb0) and eth1 10.99.1.253/24 (peer dnl-tb-r1 in dnl-tb1), IPv4
+#   forwarding on, no NAT, no firewall, no other route. The root namespace has
+#   10.99.0.254/24 on dnl-tb0 and a route to 10.99.1.0/24 via 10.99.0.253.
 #   dockerd: nsenter --net=/run/netns/dnl-hI dockerd, socket
 #     unix:///run/dnetlab-testbed/hI/docker.sock, data-root
 #     /var/lib/dnetlab-testbed/hI/docker, exec-root /run/dnetlab-testbed/hI/exec,
 #     docker0 172.31.I.1/24, its own engine ID (trust key), log
 #     /var/log/dnetlab-testbed-hI.log
-#   sshd: 10.99.0.I:22, root by key only, host key under
+#   sshd: ADDR:22, root by key only, host key under
 #     /var/lib/dnetlab-testbed/hI/ssh/, `SetEnv DOCKER_HOST=<that socket>` so
 #     that `docker` run over SSH (the SDK's `docker system dial-stdio`) talks to
 #     that host's engine; log /var/log/dnetlab-testbed-hI-sshd.log
-# Also: FORWARD ACCEPT rules in and out of dnl-tb0 (comment dnetlab-testbed;
+# Also: FORWARD ACCEPT rules in and out of dnl-tb0 and dnl-tb1 (comment dnetlab-testbed;
 # the root dockerd sets the FORWARD policy to DROP); root's key
 # /root/.ssh/id_ed25519 (made if missing, never replaced) in
 # /root/.ssh/authorized_keys; each host key in /root/.ssh/known_hosts; and, in
@@ -53,9 +72,13 @@ unset DOCKER_HOST DOCKER_CONTEXT
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE_DIR=$REPO/.testbed
-BRIDGE=dnl-tb0
-NET=10.99.0
-BRIDGE_ADDR=$NET.254
+# Two subnets: NETS[0] for odd hosts, NETS[1] for even hosts; BRIDGES likewise.
+BRIDGES=(dnl-tb0 dnl-tb1)
+NETS=(10.99.0 10.99.1)
+BRIDGE=${BRIDGES[0]}
+BRIDGE_ADDR=${NETS[0]}.254
+ROUTER_NS=dnl-rt
+ROUTER_HOST=253 # the router's address on each subnet: 10.99.0.253, 10.99.1.253
 DATA_BASE=/var/lib/dnetlab-testbed
 RUN_BASE=/run/dnetlab-testbed
 LOG_DIR=/var/log
@@ -100,7 +123,12 @@ take_lock() {
 host_vars() {
     local i=$1
     NS=dnl-h$i
-    ADDR=$NET.$i
+    SIDE=$(((i + 1) % 2)) # 0: odd host, 1: even host
+    HNET=${NETS[SIDE]}
+    OTHER_NET=${NETS[1 - SIDE]}
+    HBRIDGE=${BRIDGES[SIDE]}
+    ADDR=$HNET.$i
+    GATEWAY=$HNET.$ROUTER_HOST
     VETH=dnl-tb-h$i
     HDATA=$DATA_BASE/h$i
     HRUN=$RUN_BASE/h$i
@@ -236,13 +264,16 @@ remove_shim_sockets() {
 
 # --- clearing ------------------------------------------------------------------
 
+# The hosts' namespaces (not the router's).
 bed_namespaces() {
     ip netns list 2>/dev/null | awk '$1 ~ /^dnl-h[0-9]+$/ { print $1 }'
 }
 
+router_present() { [[ -e /run/netns/$ROUTER_NS ]]; }
+
 bed_links() {
     ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
-        grep -E '^dnl-tb-h[0-9]+$' || true
+        grep -E '^dnl-tb-(h[0-9]+|r[01])$' || true
 }
 
 # Host numbers that anything of an earlier bed still names.
@@ -254,7 +285,7 @@ known_indices() {
             sed -n 's/^h\([0-9]\{1,\}\)$/\1/p'
         sed -n 's/^DNETLAB_TESTBED_H\([0-9]\{1,\}\)=.*/\1/p' "$STATE_DIR/hosts.env" 2>/dev/null || true
         # Plain lines for the bed's addresses (a bed whose files are gone).
-        sed -n 's/^10\.99\.0\.\([0-9]\{1,3\}\)[ ,].*/\1/p' "$KNOWN_HOSTS" 2>/dev/null || true
+        sed -n 's/^10\.99\.[01]\.\([0-9]\{1,3\}\)[ ,].*/\1/p' "$KNOWN_HOSTS" 2>/dev/null || true
     } | awk '$1 >= 1 && $1 <= 253' | sort -un
 }
 
@@ -280,17 +311,25 @@ unmount_bed() {
 IPT=(iptables -w 10)
 RULE_TAIL=(-m comment --comment "$COMMENT" -j ACCEPT)
 
+# Bridged frames pass the root namespace's FORWARD chain (policy DROP once the
+# root dockerd runs): both bridges need them, or the router and the hosts of a
+# subnet do not reach each other.
 add_forward_rules() {
-    local dir
-    for dir in -o -i; do
-        "${IPT[@]}" -C FORWARD "$dir" "$BRIDGE" "${RULE_TAIL[@]}" 2>/dev/null ||
-            "${IPT[@]}" -I FORWARD 1 "$dir" "$BRIDGE" "${RULE_TAIL[@]}"
+    local dir br
+    for br in "${BRIDGES[@]}"; do
+        for dir in -o -i; do
+            "${IPT[@]}" -C FORWARD "$dir" "$br" "${RULE_TAIL[@]}" 2>/dev/null ||
+                "${IPT[@]}" -I FORWARD 1 "$dir" "$br" "${RULE_TAIL[@]}"
+        done
     done
 }
 
 forward_rules_present() {
-    "${IPT[@]}" -C FORWARD -i "$BRIDGE" "${RULE_TAIL[@]}" 2>/dev/null &&
-        "${IPT[@]}" -C FORWARD -o "$BRIDGE" "${RULE_TAIL[@]}" 2>/dev/null
+    local br
+    for br in "${BRIDGES[@]}"; do
+        "${IPT[@]}" -C FORWARD -i "$br" "${RULE_TAIL[@]}" 2>/dev/null &&
+            "${IPT[@]}" -C FORWARD -o "$br" "${RULE_TAIL[@]}" 2>/dev/null || return 1
+    done
 }
 
 # Only the rules that carry our comment, however many an earlier run left.
@@ -324,15 +363,24 @@ clear_all() {
     for ns in $(bed_namespaces); do
         ip netns del "$ns"
     done
+    if router_present; then ip netns del "$ROUTER_NS"; fi
     for link in $(bed_links); do
         ip link del "$link" 2>/dev/null || true
     done
-    if ip link show "$BRIDGE" >/dev/null 2>&1; then
-        ip link del "$BRIDGE"
-    fi
+    local br
+    for br in "${BRIDGES[@]}"; do
+        # The root namespace's route to the second subnet goes with dnl-tb0.
+        if ip link show "$br" >/dev/null 2>&1; then
+            ip link del "$br"
+        fi
+    done
     remove_forward_rules
+    # Either address a host had (an older bed put every host on 10.99.0.0/24).
+    local net
     for i in "${idx[@]}"; do
-        remove_known_host "$NET.$i"
+        for net in "${NETS[@]}"; do
+            remove_known_host "$net.$i"
+        done
     done
     rm -rf --one-file-system "$RUN_BASE" "$DATA_BASE" "$STATE_DIR"
     ((${#idx[@]} == 0)) || log "cleared host(s) ${idx[*]} of an earlier bed"
@@ -381,25 +429,57 @@ ensure_root_key() {
 ends_with_newline() { [[ ! -s $1 || $(tail -c1 "$1" | od -An -c | tr -d ' ') == '\n' ]]; }
 
 setup_network() {
-    local n=$1 i
-    if ip -4 -o addr show | awk '{ print $4 }' | grep -q "^${NET//./\\.}\."; then
-        die "an address in $NET.0/24 is already in use: $(ip -4 -o addr show | grep " ${NET}\." | head -1)"
-    fi
-    ip link add "$BRIDGE" type bridge
+    local n=$1 i side net
+    for net in "${NETS[@]}"; do
+        if ip -4 -o addr show | awk '{ print $4 }' | grep -q "^${net//./\\.}\."; then
+            die "an address in $net.0/24 is already in use: $(ip -4 -o addr show | grep " ${net}\." | head -1)"
+        fi
+        if ip -4 route show "$net.0/24" | grep -q .; then
+            die "the root namespace already routes $net.0/24: $(ip -4 route show "$net.0/24" | head -1)"
+        fi
+    done
+    for side in 0 1; do
+        ip link add "${BRIDGES[side]}" type bridge
+        ip link set "${BRIDGES[side]}" up
+    done
     ip addr add "$BRIDGE_ADDR/24" dev "$BRIDGE"
-    ip link set "$BRIDGE" up
     add_forward_rules
+    # The router: one leg on each bridge, forwarding between them.
+    ip netns add "$ROUTER_NS"
+    ip -n "$ROUTER_NS" link set lo up
+    for side in 0 1; do
+        ip link add "dnl-tb-r$side" type veth peer name "eth$side" netns "$ROUTER_NS"
+        ip link set "dnl-tb-r$side" master "${BRIDGES[side]}"
+        ip link set "dnl-tb-r$side" up
+        ip -n "$ROUTER_NS" addr add "${NETS[side]}.$ROUTER_HOST/24" dev "eth$side"
+        ip -n "$ROUTER_NS" link set "eth$side" up
+    done
+    # Per namespace; nsenter, since `ip netns exec` remounts /sys.
+    nsenter --net="/run/netns/$ROUTER_NS" sysctl -qw net.ipv4.ip_forward=1
+    ip route replace "${NETS[1]}.0/24" via "${NETS[0]}.$ROUTER_HOST" dev "$BRIDGE"
     for ((i = 1; i <= n; i++)); do
         host_vars "$i"
         ip netns add "$NS"
         ip link add "$VETH" type veth peer name eth0 netns "$NS"
-        ip link set "$VETH" master "$BRIDGE"
+        ip link set "$VETH" master "$HBRIDGE"
         ip link set "$VETH" up
         ip -n "$NS" link set lo up
         ip -n "$NS" addr add "$ADDR/24" dev eth0
         ip -n "$NS" link set eth0 up
+        ip -n "$NS" route add "$OTHER_NET.0/24" via "$GATEWAY" dev eth0
     done
-    log "bridge $BRIDGE $BRIDGE_ADDR/24; namespaces dnl-h1..dnl-h$n at $NET.1..$NET.$n"
+    log "bridges ${BRIDGES[*]}, router $ROUTER_NS ${NETS[0]}.$ROUTER_HOST|${NETS[1]}.$ROUTER_HOST;" \
+        "namespaces dnl-h1..dnl-h$n at $(host_list "$n")"
+}
+
+# "10.99.0.1 10.99.1.2 10.99.0.3" for a bed of 3 hosts.
+host_list() {
+    local n=$1 i out=()
+    for ((i = 1; i <= n; i++)); do
+        host_vars "$i"
+        out+=("$ADDR")
+    done
+    echo "${out[*]}"
 }
 
 write_host_files() {
@@ -575,7 +655,10 @@ set_known_host() {
 
 expected_env() {
     local n=$1 i
-    for ((i = 1; i <= n; i++)); do echo "DNETLAB_TESTBED_H$i=$NET.$i"; done
+    for ((i = 1; i <= n; i++)); do
+        host_vars "$i"
+        echo "DNETLAB_TESTBED_H$i=$ADDR"
+    done
 }
 
 write_state() {
@@ -635,6 +718,7 @@ bed_healthy() {
         UNHEALTHY="no bridge $BRIDGE with $BRIDGE_ADDR/24"
         return 1
     }
+    router_healthy || return 1
     forward_rules_present || {
         UNHEALTHY="FORWARD rules for $BRIDGE missing"
         return 1
@@ -664,12 +748,43 @@ bed_healthy() {
     [[ -z $UNHEALTHY ]]
 }
 
+# The second bridge, the router and the root namespace's route through it.
+router_healthy() {
+    local side
+    for side in 0 1; do
+        ip -o link show dev "${BRIDGES[side]}" 2>/dev/null | grep -q "state UP" || {
+            UNHEALTHY="bridge ${BRIDGES[side]} is not up"
+            return 1
+        }
+        ip -o link show dev "dnl-tb-r$side" 2>/dev/null | grep -q "master ${BRIDGES[side]} .*state UP" || {
+            UNHEALTHY="the router's leg dnl-tb-r$side is not up in ${BRIDGES[side]}"
+            return 1
+        }
+    done
+    router_present || {
+        UNHEALTHY="no router namespace $ROUTER_NS"
+        return 1
+    }
+    [[ $(nsenter --net="/run/netns/$ROUTER_NS" sysctl -n net.ipv4.ip_forward 2>/dev/null) == 1 ]] || {
+        UNHEALTHY="the router $ROUTER_NS does not forward"
+        return 1
+    }
+    ip -4 route show "${NETS[1]}.0/24" | grep -q "via ${NETS[0]}.$ROUTER_HOST dev $BRIDGE" || {
+        UNHEALTHY="the root namespace has no route to ${NETS[1]}.0/24 via ${NETS[0]}.$ROUTER_HOST"
+        return 1
+    }
+}
+
 # Prints what is wrong with host $1, or nothing.
 host_healthy() {
     local i=$1 id remote
     host_vars "$i"
-    if ! ip -o link show dev "$VETH" 2>/dev/null | grep -q "master $BRIDGE .*state UP"; then
-        echo "h$i: $VETH not up in $BRIDGE"
+    if ! ip -o link show dev "$VETH" 2>/dev/null | grep -q "master $HBRIDGE .*state UP"; then
+        echo "h$i: $VETH not up in $HBRIDGE"
+    elif ! ip -n "$NS" -4 -o addr show dev eth0 2>/dev/null | grep -q " $ADDR/24 "; then
+        echo "h$i: eth0 has not $ADDR/24"
+    elif ! ip -n "$NS" -4 route show "$OTHER_NET.0/24" 2>/dev/null | grep -q "via $GATEWAY "; then
+        echo "h$i: no route to $OTHER_NET.0/24 via $GATEWAY"
     elif [[ -z $(live_pid "$DOCKERD_PIDFILE" dockerd) ]]; then
         echo "h$i: dockerd not running"
     elif [[ -z $(live_pid "$SSHD_PIDFILE" sshd) ]]; then
@@ -716,12 +831,13 @@ cmd_up() {
     take_lock
     t=$(now)
     if ((!fresh)) && bed_healthy "$n"; then
-        log "a healthy bed of $n host(s) is already up (checked in $(elapsed "$t")s): $NET.1..$NET.$n"
+        log "a healthy bed of $n host(s) is already up (checked in $(elapsed "$t")s): $(host_list "$n")"
         return 0
     fi
     if ((fresh)); then
         log "--fresh: building the bed anew"
-    elif [[ -d $STATE_DIR || -d $RUN_BASE || -d $DATA_BASE ]] || ip link show "$BRIDGE" >/dev/null 2>&1; then
+    elif [[ -d $STATE_DIR || -d $RUN_BASE || -d $DATA_BASE ]] || ip link show "$BRIDGE" >/dev/null 2>&1 ||
+        router_present; then
         log "rebuilding: $UNHEALTHY"
     fi
     [[ $(id -u) -eq 0 ]] || die "the test bed needs root (namespaces, bridge, iptables)"
@@ -730,7 +846,7 @@ cmd_up() {
     clear_all
     build "$n"
     bed_healthy "$n" || die "the bed is not healthy right after building it: $UNHEALTHY"
-    log "up: $n host(s) at $NET.1..$NET.$n in $(elapsed "$t")s; see $STATE_DIR/hosts.json"
+    log "up: $n host(s) at $(host_list "$n") in $(elapsed "$t")s; see $STATE_DIR/hosts.json"
 }
 
 cmd_down() {
@@ -847,7 +963,7 @@ main() {
         check_host "$1"
         if [[ $cmd == stop-sshd ]]; then stop_sshd "$1"; else
             start_sshd "$1"
-            log "h$1: sshd answers on $NET.$1:22"
+            log "h$1: sshd answers on $ADDR:22"
         fi
         ;;
     stop-engine)

@@ -76,14 +76,14 @@ def test_dockerd_killed_in_the_middle_of_up_is_exit_3_and_the_next_up_converges(
     verify = _dnetlab(clean, "verify", "--format", "json")
     report = json.loads(verify.stdout)
     assert verify.returncode == 0, [(p["name"], p["status"], p["actual"])
-                                    for p in report["probes"]]
+                                    for p in report["probes"] if p["status"] != "passed"]
 
 
 VFAULT = """version: 1
 name: vfault
 hosts:
   one: {engine: "ssh://root@10.99.0.1"}
-  two: {engine: "ssh://root@10.99.0.2"}
+  two: {engine: "ssh://root@10.99.1.2"}
   three: {engine: "ssh://root@10.99.0.3"}
 networks:
   lan: {subnet: 10.233.0.0/24, hosts: [one, two, three]}

@@ -22,7 +22,7 @@ version: 1
 name: imgswarm
 hosts:
   manager: {{engine: "ssh://root@10.99.0.1", swarm: manager, advertise_addr: 10.99.0.1}}
-  worker: {{engine: "ssh://root@10.99.0.2", swarm: worker}}
+  worker: {{engine: "ssh://root@10.99.1.2", swarm: worker}}
 networks:
   ovl: {{driver: overlay, subnet: 10.247.0.0/24}}
 containers:

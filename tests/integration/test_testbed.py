@@ -1,6 +1,7 @@
 """The multi-host test bed of scripts/testbed.sh: Docker hosts in network
-namespaces (10.99.0.1..), each with its own engine and sshd, reached from here
-over ssh:// with the SDK's paramiko transport.
+namespaces, each with its own engine and sshd, reached from here over ssh:// with
+the SDK's paramiko transport. The bed is routed: odd hosts on 10.99.0.0/24, even
+hosts on 10.99.1.0/24, a router namespace (10.99.0.253 | 10.99.1.253) between them.
 
 The module's fixture runs ``scripts/testbed.sh up 3``, which keeps a healthy bed
 as it is (about a second) and builds one otherwise. The bed is left up for the
@@ -26,6 +27,11 @@ SCRIPT = REPO / "scripts" / "testbed.sh"
 HOSTS = 3
 
 Host = dict[str, str]
+
+
+def address(i: int) -> str:
+    """Host i's address: 10.99.0.i when i is odd, 10.99.1.i when it is even."""
+    return f"10.99.{(i + 1) % 2}.{i}"
 
 
 def run_testbed(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -86,12 +92,12 @@ def test_hosts_files_describe_the_bed(bed: list[Host]) -> None:
     for i, host in enumerate(bed, start=1):
         assert host == {
             "name": f"h{i}",
-            "address": f"10.99.0.{i}",
+            "address": address(i),
             "socket": f"/run/dnetlab-testbed/h{i}/docker.sock",
-            "ssh": f"ssh://root@10.99.0.{i}",
+            "ssh": f"ssh://root@{address(i)}",
         }
     env = (REPO / ".testbed" / "hosts.env").read_text().splitlines()
-    assert env == [f"DNETLAB_TESTBED_H{i}=10.99.0.{i}" for i in range(1, HOSTS + 1)]
+    assert env == [f"DNETLAB_TESTBED_H{i}={address(i)}" for i in range(1, HOSTS + 1)]
 
 
 def test_each_host_answers_over_ssh(clients: dict[str, docker.APIClient]) -> None:
@@ -147,6 +153,30 @@ def test_hosts_reach_each_other_over_the_bridge(bed: list[Host]) -> None:
             check=False,
         )
         assert proc.returncode == 0, f"h1 -> {host['address']}:22: {proc.stderr}"
+
+
+def _traceroute(ns: str, to: str) -> list[str]:
+    """The hops from namespace ns to address `to` (busybox traceroute, the bed's own
+    addresses only)."""
+    proc = subprocess.run(["nsenter", f"--net=/run/netns/{ns}", "busybox", "traceroute", "-n",
+                           "-q", "1", "-w", "1", "-m", "4", to],
+                          capture_output=True, text=True, timeout=30, check=True)
+    return [line.split()[1] for line in proc.stdout.splitlines()[1:] if line.split()]
+
+
+def test_hosts_of_different_subnets_are_two_hops_apart(bed: list[Host]) -> None:
+    """h1 and h3 share 10.99.0.0/24: one hop. h2 sits on 10.99.1.0/24: the router, then
+    h2, both ways."""
+    assert _traceroute("dnl-h1", address(3)) == [address(3)]
+    assert _traceroute("dnl-h1", address(2)) == ["10.99.0.253", address(2)]
+    assert _traceroute("dnl-h2", address(3)) == ["10.99.1.253", address(3)]
+    route = subprocess.run(["ip", "-n", "dnl-h2", "-4", "route"], capture_output=True,
+                           text=True, check=True).stdout
+    assert "10.99.0.0/24 via 10.99.1.253 dev eth0" in route and "default" not in route
+    # this machine reaches h2 through the router too
+    here = subprocess.run(["ip", "-4", "route", "get", address(2)], capture_output=True,
+                          text=True, check=True).stdout
+    assert "via 10.99.0.253 dev dnl-tb0" in here
 
 
 def test_host_without_sshd_gives_a_connection_error(bed: list[Host]) -> None:

@@ -25,12 +25,17 @@ def test_every_seed_experiment_has_a_scenario() -> None:
 # What each seed asks of the machine (spec 10.4): shown, never a surprise.
 SEED_ASKS = {
     "host": ["host-network: container c1 uses the host's network namespace"],
-    "overlay": [f"remote-engine: host {h} is the Docker engine at ssh://root@10.99.0.{i}: "
+    # the test bed's hosts: odd ones on 10.99.0.0/24, even ones on 10.99.1.0/24
+    "overlay": [f"remote-engine: host {h} is the Docker engine at ssh://root@{a}: "
                 "dnetlab connects to it and changes it"
-                for i, h in enumerate(("manager", "worker1", "worker2"), 1)]
+                for h, a in (("manager", "10.99.0.1"), ("worker1", "10.99.1.2"),
+                             ("worker2", "10.99.0.3"))]
                + [f"image-copy: image busybox may be copied from the local engine to host {h} "
                   "(docker save here, docker load there) when that host lacks it"
-                  for h in ("manager", "worker1", "worker2")],
+                  for h in ("manager", "worker1", "worker2")]
+               + ["host-exec: probe \"the manager's own path to worker1 has two hops (the "
+                  "router, then worker1)\" runs a command in the network namespace of host "
+                  "manager (in a helper container of image busybox)"],
 }
 
 
