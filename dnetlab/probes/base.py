@@ -119,6 +119,9 @@ class Command:
     script: str
     tools: tuple[str, ...] = ()  # programs it needs; missing ones send it to a helper
     needs_target: bool = False  # reads the container's own filesystem or runs its command
+    # not at the same time as another such command in one batch: two traceroutes from one
+    # container take each other's replies (same probe ports, the same ICMP answers)
+    one_at_a_time: bool = False
 
 
 @dataclass(frozen=True)

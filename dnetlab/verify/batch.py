@@ -33,20 +33,30 @@ def new_token() -> str:
 
 
 def script(commands: Sequence[Command], token: str) -> str:
-    """A script running every command concurrently, each only where its tools exist."""
+    """A script running every command concurrently, each only where its tools exist;
+    the commands that must run one at a time run in one chain, beside the others."""
     lines = [
         f"T='{token}'",
         'd=$(mktemp -d 2>/dev/null) || { d="/tmp/.dnl-$$"; mkdir -p "$d"; }',
         "have() { for t in \"$@\"; do command -v \"$t\" >/dev/null 2>&1 || return 1; done; }",
     ]
+    serial: list[str] = []  # the one-at-a-time commands: one chain, beside the others
     for i, cmd in enumerate(commands):
         run = f'( {cmd.script}\n) >"$d/{i}" 2>&1 </dev/null; echo $? >"$d/{i}.rc"'
         if cmd.tools:
             tools = " ".join(cmd.tools)
+            step = f'if have {tools}; then {{ {run}; }}; else echo "$T skip {i} {tools}"; fi'
+        else:
+            step = f"{{ {run}; }}"
+        if cmd.one_at_a_time:
+            serial.append(step)
+        elif cmd.tools:
             lines.append(f'if have {tools}; then {{ {run}; }} & '
                          f'else echo "$T skip {i} {tools}"; fi')
         else:
             lines.append(f"{{ {run}; }} &")
+    if serial:
+        lines.append("{\n" + "\n".join(serial) + "\n} &")
     lines += [
         "wait",
         f"for i in {' '.join(str(i) for i in range(len(commands)))}; do",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from dnetlab.load.pipeline import load_source
 from dnetlab.load.source import Source
@@ -71,3 +72,17 @@ def test_auto_derives_reach_and_isolation() -> None:
     }
     assert probes["auto: a -/-> b@n2"].expect == "unreachable"  # type: ignore[union-attr]
     assert probes["auto: a -> both@n1"].expect == "reachable"  # type: ignore[union-attr]
+
+
+def test_one_at_a_time_commands_do_not_overlap(tmp_path: Path) -> None:
+    # each writes its start and end to a shared log; two at once would interleave
+    log = tmp_path / "log"
+    cmds = [Command(f"echo start{i} >>{log}; sleep 0.3; echo end{i} >>{log}",
+                    one_at_a_time=True) for i in range(3)]
+    cmds.append(Command("echo free"))
+    token = batch.new_token()
+    done = subprocess.run(["sh", "-c", batch.script(cmds, token)], capture_output=True,
+                          text=True, check=True, timeout=10)
+    parsed = batch.parse(done.stdout, token)
+    assert sorted(parsed.results) == [0, 1, 2, 3]
+    assert log.read_text().split() == ["start0", "end0", "start1", "end1", "start2", "end2"]
