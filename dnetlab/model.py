@@ -112,6 +112,20 @@ class Volume:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A legacy link (`docker run --link`): the linked container's key and the alias
+    written for it in the linking container's /etc/hosts (None: its key)."""
+
+    container: str
+    alias: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The name the linking container resolves: the alias, else the key."""
+        return self.alias or self.container
+
+
+@dataclass(frozen=True)
 class Container:
     key: str
     name: str
@@ -134,6 +148,14 @@ class Container:
     volumes: tuple[Volume, ...] = ()
     restart: str | None = None
     init: bool = True
+    links: tuple[Link, ...] = ()
+    extra_hosts: Pairs = ()  # (hostname, address or "host-gateway"), in file order
+
+    @property
+    def on_default_bridge(self) -> bool:
+        """Docker's default bridge: no networks and no mode, or network_mode bridge."""
+        return self.network_mode == "bridge" or (
+            self.network_mode is None and not self.attachments)
 
     def attachment(self, network: str) -> Attachment | None:
         return next((a for a in self.attachments if a.network == network), None)

@@ -102,6 +102,8 @@ def create_container(conn: Connection, spec: ContainerSpec, start: bool) -> str:
         sysctls=dict(spec.sysctls) or None, port_bindings=port_bindings or None,
         binds=binds or None, dns=list(spec.dns) or None,
         dns_search=list(spec.dns_search) or None, restart_policy=restart,
+        # (Docker name, alias) pairs: the SDK writes "name:alias"; the targets run already
+        links=list(spec.links) or None, extra_hosts=list(spec.extra_hosts) or None,
     )
     networking = None
     if first is not None:

@@ -75,9 +75,8 @@ def live_container(raw: dict[str, Any]) -> LiveContainer:
             mac=(ep.get("MacAddress") or "").lower() or None,
             aliases=tuple(ep.get("Aliases") or ()),
         ))
-    names = raw.get("Names") or ["/"]
     return LiveContainer(
-        id=raw["Id"], name=names[0].lstrip("/"), image=raw.get("Image", ""),
+        id=raw["Id"], name=_own_name(raw.get("Names") or ["/"]), image=raw.get("Image", ""),
         state=raw.get("State", ""), labels=tuple((raw.get("Labels") or {}).items()),
         network_mode=(raw.get("HostConfig") or {}).get("NetworkMode", ""),
         endpoints=tuple(endpoints),
@@ -92,3 +91,10 @@ def live_network(raw: dict[str, Any]) -> LiveNetwork:
         scope=raw.get("Scope", ""), labels=tuple((raw.get("Labels") or {}).items()),
         subnets=tuple(c["Subnet"] for c in config if c.get("Subnet")),
     )
+
+
+def _own_name(names: list[str]) -> str:
+    """The container's own name. A linked container also lists each link to it, as
+    "/LINKER/ALIAS", in any order: those are not its name."""
+    own = [n for n in names if "/" not in n.strip("/")]
+    return (own or names)[0].strip("/")

@@ -65,6 +65,19 @@ def _tasks(ops: list[Op], phase: Phase) -> list[tuple[Op, ...]]:
     return [tuple(sorted(g, key=lambda o: order[o.action])) for g in grouped.values()]
 
 
+def _waves(phases: list[tuple[Phase, list[Op]]]) -> list[tuple[Phase, list[Op]]]:
+    """Each phase split into its waves, in order: a container that links others starts
+    once the containers it links run (a failed step stops its host's later waves, as it
+    stops the later phases)."""
+    out: list[tuple[Phase, list[Op]]] = []
+    for phase, ops in phases:
+        waves: dict[int, list[Op]] = {}
+        for op in ops:
+            waves.setdefault(op.wave, []).append(op)
+        out += [(phase, waves[w]) for w in sorted(waves)]
+    return out
+
+
 def run_op(engines: Mapping[str, Engine], op: Op, options: ApplyOptions) -> None:
     engine = engines[op.host]
     a = op.action
@@ -148,7 +161,7 @@ def apply(plan: Plan, engines: Mapping[str, Engine], reporter: Reporter, *,
     not_run = 0
     try:
         with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-            for phase, ops in phases:
+            for phase, ops in _waves(phases):
                 steps = [s for s in _tasks(ops, phase) if s[0].host not in failed_hosts]
                 not_run += len(_tasks(ops, phase)) - len(steps)
                 if stop.is_set():

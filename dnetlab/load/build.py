@@ -31,6 +31,7 @@ from dnetlab.model import (
     Attachment,
     Container,
     Host,
+    Link,
     Network,
     Pairs,
     PortMapping,
@@ -227,6 +228,30 @@ def parse_volume(value: str, path: Path, out: Findings) -> Volume | None:
     return Volume(parts[0], parts[1], "ro" in mode.split(","))
 
 
+def parse_link(value: str) -> Link:
+    """`KEY` or `KEY:ALIAS`, the schema's pattern already checked."""
+    key, _, alias = value.partition(":")
+    return Link(key, alias or None)
+
+
+def parse_extra_host(value: str, path: Path, out: Findings) -> str | None:
+    """An `extra_hosts` address, as Docker writes it: an IP (normalised) or host-gateway."""
+    if not isinstance(value, str):  # wrong type: the schema reported it
+        return None
+    if value == "host-gateway":
+        return value
+    try:
+        if "%" in value:  # a zone is an interface's scope: /etc/hosts cannot say it
+            raise ValueError(value)
+        return str(ip_address(value))
+    except ValueError:
+        hint = ("an address takes no prefix length here" if "/" in value else
+                "`extra_hosts` maps a hostname to an IPv4 or IPv6 address (or host-gateway), "
+                "as docker run --add-host")
+        out.error(path, f"{shown(value)} is not an IP address", hint)
+        return None
+
+
 class Builder:
     def __init__(self, data: dict[str, Any], broken: Broken, out: Findings) -> None:
         self.data = data
@@ -320,6 +345,10 @@ class Builder:
             except ValueError:
                 self.out.error((*p, "dns", i), f"{shown(d)} is not an IP address",
                                "`dns` lists resolver addresses, as docker run --dns")
+        extra_hosts = tuple(
+            (str(name), addr) for name, x in (v.get("extra_hosts") or {}).items()
+            if (addr := parse_extra_host(x, (*p, "extra_hosts", name), self.out)) is not None
+        )
         return Container(
             key=key,
             name=v.get("name") or f"{self.data.get('name', 'lab')}-{key}",
@@ -342,6 +371,8 @@ class Builder:
             volumes=volumes,
             restart=v.get("restart"),
             init=v.get("init", True),
+            links=tuple(parse_link(x) for x in v.get("links", ())),
+            extra_hosts=extra_hosts,
         )
 
     # -- probes --------------------------------------------------------------------------

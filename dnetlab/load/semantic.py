@@ -60,6 +60,7 @@ class Checker:
         self.hosts()
         self.networks()
         self.containers()
+        self.links()
         self.addresses()
         self.overlaps()
         self.names()
@@ -204,6 +205,77 @@ class Checker:
                     self.out.error(ref, f"host {c.host!r} takes no part in the swarm, so it "
                                    f"cannot join overlay {n.key!r}",
                                    f"give host {c.host!r} a `swarm:` role", at_key=is_key)
+
+    def links(self) -> None:
+        """Legacy links: between containers on Docker's default bridge of one host, each
+        name once, and no cycle (a linked container must run before its linker is made)."""
+        graph: dict[str, list[tuple[int, str]]] = {}  # key -> (item, linked key)
+        for c in self.sc.containers:
+            if not c.links:
+                continue
+            p: Path = ("containers", c.key, "links")
+            if not c.on_default_bridge:
+                self.out.error(p, f"links work only on Docker's default bridge: {_where(c)}",
+                               LINKS_HINT, at_key=True)
+            names: dict[str, int] = {}
+            for i, ln in enumerate(c.links):
+                at: Path = (*p, i)
+                if ln.name in names:
+                    self.out.error(at, f"{ln.name!r} already names links[{names[ln.name]}]",
+                                   "give each link its own alias")
+                names.setdefault(ln.name, i)
+                if ln.container == c.key:
+                    self.out.error(at, f"container {c.key!r} cannot link to itself",
+                                   "its own name is in its /etc/hosts already")
+                    continue
+                if ln.container not in self.container_set:
+                    self._unknown(at, "container", ln.container, self.container_keys)
+                    continue
+                t = self.container_by_key.get(ln.container)
+                if t is None:  # it failed the schema: reported there
+                    continue
+                if not t.on_default_bridge:
+                    self.out.error(at, "links work only on Docker's default bridge: "
+                                   f"{_where(t)}", LINKS_HINT)
+                elif c.host and t.host and t.host != c.host:
+                    self.out.error(at, f"links work only on one host: {t.key!r} runs on "
+                                   f"{t.host!r}, {c.key!r} on {c.host!r}",
+                                   "put both on one host, or join them with an overlay "
+                                   "network and use its DNS")
+                else:
+                    graph.setdefault(c.key, []).append((i, t.key))
+        self._link_cycles(graph)
+
+    def _link_cycles(self, graph: dict[str, list[tuple[int, str]]]) -> None:
+        """Each cycle of links, once, at the item that closes it: a depth-first walk
+        (iterative, linear in containers and links)."""
+        state: dict[str, int] = {}  # 1: on the walk's path, 2: done
+        for root in graph:
+            if root in state:
+                continue
+            path: list[str] = [root]
+            todo: list[tuple[str, int]] = [(root, 0)]
+            state[root] = 1
+            while todo:
+                key, n = todo[-1]
+                edges = graph.get(key, [])
+                if n == len(edges):
+                    todo.pop()
+                    path.pop()
+                    state[key] = 2
+                    continue
+                todo[-1] = (key, n + 1)
+                i, nxt = edges[n]
+                if state.get(nxt) == 1:
+                    loop = [*path[path.index(nxt):], nxt]
+                    self.out.error(("containers", key, "links", i),
+                                   f"links form a cycle: {' -> '.join(loop)}",
+                                   "a linked container must run before the one that links "
+                                   "to it: drop one of these links")
+                elif nxt not in state:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    todo.append((nxt, 0))
 
     def addresses(self) -> None:
         """Static addresses against their subnet, and each address and MAC once per segment."""
@@ -481,6 +553,16 @@ class Checker:
         except ValueError:
             if hop not in self.container_set:
                 self._unknown(p, "container", hop, self.container_keys)
+
+
+LINKS_HINT = ("use a user-defined network's DNS instead, or put both on the default bridge")
+
+
+def _where(c: Container) -> str:
+    """Where a container that is not on Docker's default bridge is, for a link's error."""
+    if c.network_mode is not None:
+        return f"{c.key} uses network_mode {c.network_mode}"
+    return f"{c.key} is on {', '.join(a.network for a in c.attachments)}"
 
 
 def _any(x: Network, m: Network) -> bool:

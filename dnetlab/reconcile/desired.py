@@ -77,6 +77,13 @@ class ContainerSpec:
     mac: str | None
     config_hash: str
     config_fields: str
+    # legacy links (`docker run --link`): (the linked container's Docker name, alias)
+    links: tuple[tuple[str, str], ...] = ()
+    linked: tuple[str, ...] = ()  # keys of the linked containers
+    # how deep in the links: 0 links nothing; else one more than its deepest linked
+    # container, so that `up` creates and starts it after them
+    link_depth: int = 0
+    extra_hosts: tuple[str, ...] = ()  # "name:address", as docker run --add-host
 
 
 @dataclass(frozen=True)
@@ -158,8 +165,54 @@ def _ports(c: Container) -> tuple[tuple[str, str | None, int | None], ...]:
     return tuple(out)
 
 
+def _links(sc: Scenario, c: Container) -> tuple[tuple[str, str], ...]:
+    """What Docker is handed: each link's target by Docker name, with its alias (default
+    the key). Docker writes the alias, the target's hostname and its Docker name into
+    /etc/hosts; when neither the alias nor the hostname is the key, the key is linked as
+    well, so that the key always resolves in the linking container."""
+    if not c.links:
+        return ()
+    by_key = {x.key: x for x in sc.containers}
+    names = {ln.name for ln in c.links}
+    out: list[tuple[str, str]] = []
+    for ln in c.links:
+        target = by_key.get(ln.container)
+        if target is None:  # validation refused it
+            continue
+        out.append((target.name, ln.name))
+        if ln.name != target.key and target.hostname != target.key and target.key not in names:
+            names.add(target.key)
+            out.append((target.name, target.key))
+    return tuple(out)
+
+
+def link_depths(sc: Scenario) -> dict[str, int]:
+    """Each container's depth in the links (0: it links nothing), without recursion; a
+    cycle (refused by validation) counts as depth 0 where it closes."""
+    links = {c.key: [ln.container for ln in c.links] for c in sc.containers}
+    depth: dict[str, int] = {}
+    for root in links:
+        todo = [root]
+        walking = {root}
+        while todo:
+            key = todo[-1]
+            pending = [t for t in links.get(key, ()) if t in links and t not in depth
+                       and t not in walking]
+            if pending:
+                walking.update(pending)
+                todo.extend(pending)
+                continue
+            todo.pop()
+            walking.discard(key)
+            if key not in depth:
+                depth[key] = max((depth.get(t, -1) + 1 for t in links[key] if t in links),
+                                 default=0)
+    return depth
+
+
 def _container_fields(c: Container, mac: str | None,
-                      attachments: tuple[AttachmentSpec, ...]) -> dict[str, Any]:
+                      attachments: tuple[AttachmentSpec, ...],
+                      links: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
     """Declared, container-level fields: these make a container to be recreated on change.
 
     Network attachments are compared one by one instead (a changed address is repaired
@@ -187,18 +240,23 @@ def _container_fields(c: Container, mac: str | None,
         "mac": mac,
         "aliases": {a.network_key: list(a.aliases[1:]) for a in attachments if a.aliases[1:]}
         or None,
+        "links": [f"{name}:{alias}" for name, alias in links] or None,
+        "extra_hosts": [f"{name}:{addr}" for name, addr in c.extra_hosts] or None,
     }
     fields.update({k: v for k, v in optional.items() if v is not None})
     return fields
 
 
-def container_spec(sc: Scenario, c: Container, instance: str) -> ContainerSpec:
+def container_spec(sc: Scenario, c: Container, instance: str,
+                   depths: dict[str, int] | None = None) -> ContainerSpec:
+    """`depths`: `link_depths(sc)`, when the caller makes the specs of many containers."""
     attachments = tuple(attachment_spec(sc, c, a) for a in c.attachments)
     # API 1.41 takes a MAC only at create time, for the network created on: put the
     # attachment that has one first.
     attachments = tuple(sorted(attachments, key=lambda a: a.mac is None))
     mac = attachments[0].mac if attachments else None
-    fields = _container_fields(c, mac, attachments)
+    links = _links(sc, c)
+    fields = _container_fields(c, mac, attachments, links)
     own = labels.owned_labels(labels.Owner(sc.name, instance), c.key, "container", fields)
     binds = tuple(
         f"{v.source}:{v.target}:{'ro' if v.read_only else 'rw'}" if v.source else v.target
@@ -212,6 +270,9 @@ def container_spec(sc: Scenario, c: Container, instance: str) -> ContainerSpec:
         privileged=c.privileged, sysctls=c.sysctls, ports=_ports(c), binds=binds,
         restart=c.restart, init=c.init, mac=mac,
         config_hash=own[labels.CONFIG_HASH], config_fields=own[labels.FIELDS],
+        links=links, linked=tuple(dict.fromkeys(ln.container for ln in c.links)),
+        link_depth=(depths if depths is not None else link_depths(sc)).get(c.key, 0),
+        extra_hosts=tuple(f"{name}:{addr}" for name, addr in c.extra_hosts),
     )
 
 
@@ -244,8 +305,9 @@ def desired_state(sc: Scenario, instance: str,
     # An overlay is created once, on the swarm's first manager; other hosts attach to it
     # by name (it shows on a worker once a container there uses it).
     lead = next((h.key for h in sc.hosts if h.swarm == "manager"), None)
+    depths = link_depths(sc)
     for h in sc.hosts:
-        containers = tuple(container_spec(sc, c, instance) for c in sc.containers
+        containers = tuple(container_spec(sc, c, instance, depths) for c in sc.containers
                            if c.host == h.key)
         networks = tuple(network_spec(sc, n, h.key, instance) for n in sc.networks
                          if (h.key == lead if n.driver == "overlay" else h.key in n.hosts))

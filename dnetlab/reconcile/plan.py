@@ -10,7 +10,7 @@ and run in parallel.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Literal
 
@@ -87,6 +87,9 @@ class Op:
     advertise: str | None = None  # init/join-swarm: the address to advertise
     swarm_labels: tuple[tuple[str, str], ...] = ()  # init-swarm: the cluster's labels
     impairment: Impairment | None = None  # impair: what to set (heal: None)
+    # within its phase, ops of a later wave wait for the earlier waves on their host: a
+    # container that links others (`links:`) is created and started after them
+    wave: int = 0
 
     @property
     def phase(self) -> Phase:
@@ -173,6 +176,16 @@ def _live_text(imp: Impairment) -> str:
     return ", ".join(parts + ([rest.describe()] if not rest.empty else []))
 
 
+def _relink_cause(spec: ContainerSpec, renewed: Mapping[str, str]) -> str | None:
+    """A container that links one this plan creates or recreates: Docker keeps the link
+    to the removed container (it cannot start again) and its /etc/hosts holds the old
+    address, so it is made again, after its target."""
+    for key in spec.linked:
+        if key in renewed:
+            return f"linked container {key} is {renewed[key]}"
+    return None
+
+
 def _drift(kind: str, live: str | None, desired: str) -> str:
     fields = labels.changed_fields(live, desired)
     if fields:
@@ -250,44 +263,55 @@ class _HostReconciler:
         for c in self.o.owned_containers(self.owner):
             owned.setdefault(c.label(labels.KEY) or "", []).append(c)
         wanted = {c.key for c in self.d.containers}
-        for spec in self.d.containers:
-            lives = owned.get(spec.key, [])
-            live = next((c for c in lives if c.name == spec.name), None)
-            for extra in lives:
-                if extra is not live:
-                    self.ops.append(Op("remove-container", self.h, extra.name,
-                                       "duplicate or renamed", spec.key, extra.id))
-            if live is None:
-                self.ops.append(Op("create-container", self.h, spec.name, "not found", spec.key,
-                                   container=spec))
-                self._impairments(spec, None, fresh=True)
-                continue
-            cause = self._recreate_cause(spec, live)
-            if cause:
-                line = f"recreate container {spec.name} [{self.h}]: {cause}"
-                self.ops.append(Op("remove-container", self.h, spec.name, cause, spec.key,
-                                   live.id, display=line))
-                self.ops.append(Op("create-container", self.h, spec.name, cause, spec.key,
-                                   container=spec, display=line))
-                self._impairments(spec, None, fresh=True)
-                continue
+        renewed: dict[str, str] = {}  # key -> "created" or "recreated" by this plan
+        # the linked containers first, so that a linker knows whether its targets renew
+        for spec in sorted(self.d.containers, key=lambda c: c.link_depth):
             before = len(self.ops)
-            self._attachments(spec, live)
-            if live.state == "paused":
-                self.ops.append(Op("unpause-container", self.h, spec.name, "paused", spec.key,
-                                   live.id))
-            elif live.state != "running":
-                self.ops.append(Op("start-container", self.h, spec.name,
-                                   f"not running ({live.state or 'unknown'})", spec.key, live.id))
-            self._impairments(spec, live, fresh=live.state not in ("running", "paused"),
-                              reconnected={op.attachment.network_name
-                                           for op in self.ops[before:]
-                                           if op.action == "connect" and op.attachment})
+            self._container(spec, owned.get(spec.key, []), renewed)
+            if spec.link_depth:
+                self.ops[before:] = [replace(op, wave=spec.link_depth)
+                                     for op in self.ops[before:]]
         for key, lives in owned.items():
             if key not in wanted:
                 for live in lives:
                     self.ops.append(Op("remove-container", self.h, live.name, "not in scenario",
                                        key, live.id))
+
+    def _container(self, spec: ContainerSpec, lives: list[LiveContainer],
+                   renewed: dict[str, str]) -> None:
+        live = next((c for c in lives if c.name == spec.name), None)
+        for extra in lives:
+            if extra is not live:
+                self.ops.append(Op("remove-container", self.h, extra.name,
+                                   "duplicate or renamed", spec.key, extra.id))
+        if live is None:
+            renewed[spec.key] = "created"
+            self.ops.append(Op("create-container", self.h, spec.name, "not found", spec.key,
+                               container=spec))
+            self._impairments(spec, None, fresh=True)
+            return
+        cause = self._recreate_cause(spec, live) or _relink_cause(spec, renewed)
+        if cause:
+            renewed[spec.key] = "recreated"
+            line = f"recreate container {spec.name} [{self.h}]: {cause}"
+            self.ops.append(Op("remove-container", self.h, spec.name, cause, spec.key,
+                               live.id, display=line))
+            self.ops.append(Op("create-container", self.h, spec.name, cause, spec.key,
+                               container=spec, display=line))
+            self._impairments(spec, None, fresh=True)
+            return
+        before = len(self.ops)
+        self._attachments(spec, live)
+        if live.state == "paused":
+            self.ops.append(Op("unpause-container", self.h, spec.name, "paused", spec.key,
+                               live.id))
+        elif live.state != "running":
+            self.ops.append(Op("start-container", self.h, spec.name,
+                               f"not running ({live.state or 'unknown'})", spec.key, live.id))
+        self._impairments(spec, live, fresh=live.state not in ("running", "paused"),
+                          reconnected={op.attachment.network_name
+                                       for op in self.ops[before:]
+                                       if op.action == "connect" and op.attachment})
 
     def _impairments(self, spec: ContainerSpec, live: LiveContainer | None, *, fresh: bool,
                      reconnected: set[str] | None = None) -> None:

@@ -20,7 +20,7 @@ from tests.integration.labtools import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = ["none", "host", "bridge", "static-ip", "isolation"]
+SEEDS = ["none", "host", "bridge", "static-ip", "isolation", "links"]
 
 
 @pytest.mark.parametrize("seed", SEEDS)

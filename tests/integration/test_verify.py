@@ -285,7 +285,7 @@ def test_interrupted_verify_leaves_no_helper(kit: Any) -> None:
     assert left == []
 
 
-@pytest.mark.parametrize("seed", ["none", "host", "bridge", "static-ip", "isolation"])
+@pytest.mark.parametrize("seed", ["none", "host", "bridge", "static-ip", "isolation", "links"])
 def test_seed_scenario_proves_the_seed(seed: str, tmp_path: Path, lab_names: list[str]) -> None:
     lab_names.append(seed)
     up = subprocess.run([sys.executable, "-m", "dnetlab", "up",

@@ -96,3 +96,9 @@ def test_observe_reads_each_kind_in_one_list_call_and_images_only_when_asked() -
     reader.asked.clear()
     observe(conn, [], swarm=False)
     assert "/images/json" not in reader.asked
+
+
+def test_a_linked_container_is_read_under_its_own_name() -> None:
+    # Docker lists each link to a container among its names, in any order
+    raw = {**CONTAINER, "Names": ["/lab-c1/web", "/lab-c2", "/lab-c3/c2"]}
+    assert live_container(raw).name == "lab-c2"

@@ -282,6 +282,9 @@ PATTERN_EXAMPLES = {
     r"^[a-zA-Z0-9_./-]+$": "net.ipv4.ip_forward",
     r"^https?://": "http://web/",
     r"^[0-9]+(\.[0-9]+)?([kmgKMG]?(bit|bps))$": "10mbit",
+    r"^[a-z0-9][a-z0-9_-]{0,62}(:[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,61}[a-zA-Z0-9])?)?$": "c2:web",
+    r"^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}"
+    r"[a-zA-Z0-9])?)*$": "db.lab.example",
 }
 
 
