@@ -425,7 +425,7 @@ class Builder:
         if expanded:  # lists expand to every pair of distinct containers
             pairs = [(s, t) for s, t in pairs if s != t]
         out: list[Probe] = []
-        label = v.get("name") if kind.name_is_label else None
+        label = v.get("name") if kind.name_is_label(v) else None
         for s, t in pairs:
             name = label or kind.name(v, s, t)
             if label and expanded:

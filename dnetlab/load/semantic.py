@@ -52,6 +52,11 @@ class Checker:
         self.nets_of: Mapping[str, frozenset[str]] = {
             c.key: frozenset(a.network for a in c.attachments) for c in sc.containers}
         self._apart: dict[tuple[str, str], bool] = {}  # (a, b): they share no network
+        # every network alias of a container, and what a bare hostname suggests (once each)
+        self.alias_keys = sorted({al for c in sc.containers for a in c.attachments
+                                  for al in a.aliases})
+        self.alias_set = frozenset(self.alias_keys)
+        self._hostname_hint: dict[str, str | None] = {}
         self.suggestions_left = SUGGESTION_BUDGET
         # (probe path, field) -> where each value first stands in that field's list
         self._list_index: dict[tuple[Path, str], dict[str, int]] = {}
@@ -526,6 +531,28 @@ class Checker:
                                "network")
         elif t.kind == "container":
             self._shares_network(source, t.container or "", tp)
+        elif t.kind == "hostname":
+            self.hostname_ref(t.text, tp)
+
+    def hostname_ref(self, name: str, p: Path) -> None:
+        """A name without a dot that no container key or alias (nor `localhost`) explains
+        is most likely a typo of one: it would go to a resolver, perhaps outside the
+        machine. A warning, located (spec 10.1): such a name can be meant."""
+        if "." in name or name == "localhost" or name in self.container_set \
+                or name in self.alias_set:
+            return
+        if name not in self._hostname_hint:
+            hint = None
+            if self.suggestions_left > 0:
+                known = self.container_keys + self.alias_keys
+                self.suggestions_left -= len(known) + 50
+                hint = did_you_mean(name, known)
+            self._hostname_hint[name] = hint
+        hint = self._hostname_hint[name]
+        self.out.warning(p, f"{shown(name)} is no container key, alias nor localhost: treated "
+                         "as a hostname" + (f"; {hint}" if hint else ""),
+                         None if hint else "a hostname without a dot goes to the "
+                         "container's resolver")
 
     def _shares_network(self, a: str, b: str, p: Path) -> None:
         ca = self.container_by_key.get(a)

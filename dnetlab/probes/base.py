@@ -42,6 +42,10 @@ class References(Protocol):
     def target_ref(self, source: str, target: Target, path: Path) -> None:
         """`to:` of the probe at `path` has an address that `source` can reach."""
 
+    def hostname_ref(self, name: str, path: Path) -> None:
+        """A name to resolve (a dns query): warned about when it has no dot and is no
+        container key, alias nor `localhost`."""
+
     def hop_ref(self, hop: str, path: Path) -> None:
         """A hop is an address, a network, or a container."""
 
@@ -106,6 +110,8 @@ class Resolved(Generic[P_co]):
     address: str | None = None  # `to` resolved: an IP, or a hostname resolved in the container
     # container key -> every address it has: `path`/`via` of a traceroute may name containers
     addresses_of: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # a probe with `same_as`: the output of its same command run there (the runner's job)
+    same_as_output: str | None = None
 
     @property
     def name(self) -> str:
@@ -144,6 +150,14 @@ def _no_containers(p: ProbeBase) -> tuple[str, ...]:
     return ()
 
 
+def _always(v: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _nowhere(p: ProbeBase) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class ProbeKind(Generic[P]):
     """One probe type: its dataclass and the functions of its module, for the registry."""
@@ -160,5 +174,9 @@ class ProbeKind(Generic[P]):
     target: Callable[[P], Target | None] = _no_target  # its `to`, resolved before it runs
     # container keys among its fields whose every address the check compares with
     named_containers: Callable[[P], tuple[str, ...]] = _no_containers
-    # False when `name:` is a field of the type (a dns query), so the label is generated
-    name_is_label: bool = True
+    # where the same command runs too, its output compared with the probe's own
+    # (`Resolved.same_as_output`): "host:<key>" for `same_as`; None: nowhere
+    same_as: Callable[[P], str | None] = _nowhere
+    # (the probe's mapping) -> False when its `name:` is a field of the type (a dns query
+    # in a file without `query`), so the label is generated
+    name_is_label: Callable[[Mapping[str, Any]], bool] = _always

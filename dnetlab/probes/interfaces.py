@@ -5,6 +5,15 @@ MTUs.
 regard to case, `address/prefix` entries. `addresses` requires the listed entries (others
 may exist too); `only` lists every interface there may be, except `lo` and the kernel's
 automatic tunnel devices, which are ignored unless listed.
+
+`same_as: host:KEY`: the interfaces must be those of that host's network namespace: the
+same set of interface names, each with the same set of `address/prefix` entries (order,
+MACs, MTUs, flags and states are not compared; `lo` and tunnel devices count like any
+other). The probe's command runs where the probe runs, and the runner runs the very same
+command through the host's helper in the same round (`ProbeKind.same_as`): the check
+compares the two outputs (`Resolved.same_as_output`). Two reads are two moments: an
+interface that comes or goes between them (another lab's veth) makes a difference;
+`within` tries both again.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from dnetlab.probes.base import (
     Verdict,
 )
 from dnetlab.probes.output import SECTION, last_line, lines
-from dnetlab.probes.wording import Part, combine, names
+from dnetlab.probes.wording import Part, combine, differences, names
 
 IfaceLists = tuple[tuple[str, tuple[str, ...]], ...]  # interface -> its entries, in file order
 
@@ -42,6 +51,7 @@ class InterfacesProbe(ProbeBase):
     subnets: IfaceLists = ()
     mac: tuple[tuple[str, str], ...] = ()
     mtu: tuple[tuple[str, int], ...] = ()
+    same_as: str | None = None  # "host:<key>": the same interfaces and addresses as there
     type: Literal["interfaces"] = "interfaces"
 
 
@@ -54,7 +64,7 @@ def build(f: Fields) -> InterfacesProbe:
         addresses=_iface_lists(v.get("addresses"), (*p, "addresses"), True, f.out),
         subnets=_iface_lists(v.get("subnets"), (*p, "subnets"), False, f.out),
         mac=tuple((k, m.lower()) for k, m in (v.get("mac") or {}).items()),
-        mtu=tuple((v.get("mtu") or {}).items()))
+        mtu=tuple((v.get("mtu") or {}).items()), same_as=v.get("same_as"))
 
 
 def _iface_lists(raw: dict[str, list[str]] | None, p: Path, with_host: bool,
@@ -84,6 +94,8 @@ def name(v: Mapping[str, Any], source: str | None, to: str | None) -> str:
 
 def check_refs(p: InterfacesProbe, refs: References, path: Path) -> None:
     refs.on_ref(p.on, (*path, "on"))
+    if p.same_as is not None:
+        refs.on_ref(p.same_as, (*path, "same_as"))
     if p.only is not None:
         for k in ("present",):
             extra = [i for i in getattr(p, k) if i not in p.only]
@@ -212,6 +224,8 @@ def check(r: Resolved[InterfacesProbe], exit_code: int, output: str) -> Verdict:
         parts.append(Part(f"{iface} mtu {mtu}",
                           (f"{iface} mtu {got_mtu if got_mtu is not None else 'unknown'}")
                           if i else f"no {iface}", got_mtu == mtu))
+    if p.same_as is not None:
+        parts.append(_same_as(p.same_as, have, r.same_as_output or ""))
     if not have:
         said = last_line(output) or "no output"
         return Verdict(False, "; ".join(x.expected for x in parts) or "interfaces listed",
@@ -219,6 +233,23 @@ def check(r: Resolved[InterfacesProbe], exit_code: int, output: str) -> Verdict:
     return combine(parts, "interfaces listed", f"interfaces: {names(seen)}")
 
 
+def _listing(have: Mapping[str, Interface]) -> list[str]:
+    """One entry per interface and address ("eth0 10.0.0.5/24"; "eth1" without one)."""
+    return [f"{i.name} {a}" for i in have.values() for a in i.addresses] + [
+        i.name for i in have.values() if not i.addresses]
+
+
+def _same_as(where: str, have: Mapping[str, Interface], there_output: str) -> Part:
+    there = parse_interfaces(there_output)
+    expected = f"the same interfaces and addresses as {where}"
+    if not there:
+        said = last_line(there_output) or "no output"
+        return Part(expected, f"no interfaces read on {where}: {said}", False)
+    diff = differences(_listing(have), _listing(there), where)
+    return Part(expected, diff or f"the same {len(have)} interfaces as {where}", not diff)
+
+
 INTERFACES = ProbeKind(
     type_name="interfaces", probe=InterfacesProbe, build=build, name=name,
-    check_refs=check_refs, runs_on=lambda p: p.on, command=command, check=check)
+    check_refs=check_refs, runs_on=lambda p: p.on, command=command, check=check,
+    same_as=lambda p: p.same_as)

@@ -58,6 +58,11 @@ def target_of(p: Probe) -> Target | None:
     return kind_of(p).target(p)
 
 
+def same_as_of(p: Probe) -> str | None:
+    """Where the probe's command also runs, for its check to compare (`same_as`)."""
+    return kind_of(p).same_as(p)
+
+
 def named_containers(p: Probe) -> tuple[str, ...]:
     return kind_of(p).named_containers(p)
 

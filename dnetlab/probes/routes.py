@@ -3,6 +3,11 @@
 `default_via: none` means no default route at all; with several default routes, one via
 that gateway is enough. A `contains` entry is `DEST`, `DEST via GATEWAY` or `DEST dev
 IFACE`.
+
+`same_as: host:KEY`: the table must be that host's: the same set of routes (destination,
+gateway, device and type; order, `proto`, `scope`, `src` and `metric` are not compared).
+The runner runs the same `ip route show` through the host's helper in the same round and
+the check compares the two outputs (see `interfaces` for the design).
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ from dnetlab.probes.base import (
     Resolved,
     Verdict,
 )
-from dnetlab.probes.output import address, lines
-from dnetlab.probes.wording import Part, combine, plural
+from dnetlab.probes.output import address, last_line, lines
+from dnetlab.probes.wording import Part, combine, differences, plural
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class RoutesProbe(ProbeBase):
     on: str
     default_via: str | None = None  # an address, or "none"
     contains: tuple[str, ...] = ()
+    same_as: str | None = None  # "host:<key>": the same routes as there
     type: Literal["routes"] = "routes"
 
 
@@ -40,7 +46,7 @@ def build(f: Fields) -> RoutesProbe:
     on = v["on"]
     _check_fields(v, f.path, f.out)
     return RoutesProbe(**f.common, on=on, default_via=v.get("default_via"),
-                       contains=tuple(v.get("contains", ())))
+                       contains=tuple(v.get("contains", ())), same_as=v.get("same_as"))
 
 
 def _check_fields(v: Mapping[str, Any], p: Path, out: FieldErrors) -> None:
@@ -78,6 +84,8 @@ def name(v: Mapping[str, Any], source: str | None, to: str | None) -> str:
 
 def check_refs(p: RoutesProbe, refs: References, path: Path) -> None:
     refs.on_ref(p.on, (*path, "on"))
+    if p.same_as is not None:
+        refs.on_ref(p.same_as, (*path, "same_as"))
 
 
 def command(r: Resolved[RoutesProbe]) -> Command:
@@ -198,9 +206,19 @@ def check(r: Resolved[RoutesProbe], exit_code: int, output: str) -> Verdict:
         seen = match[:1] or same
         parts.append(Part(f"route {entry}", ", ".join(str(rt) for rt in seen)
                           or f"no route for {dest}", bool(match)))
+    if p.same_as is not None:
+        there = parse_routes(r.same_as_output or "")
+        diff = differences([str(rt) for rt in table.routes],
+                           [str(rt) for rt in there.routes], p.same_as)
+        if not there.routes:
+            said = last_line(r.same_as_output or "") or "no output"
+            diff = f"no routes read on {p.same_as}: {said}"
+        parts.append(Part(f"the same routes as {p.same_as}",
+                          diff or f"the same {plural(len(table.routes), 'route')} as "
+                          f"{p.same_as}", not diff))
     return combine(parts, "a routing table", plural(len(table.routes), "route"))
 
 
 ROUTES = ProbeKind(
     type_name="routes", probe=RoutesProbe, build=build, name=name, check_refs=check_refs,
-    runs_on=lambda p: p.on, command=command, check=check)
+    runs_on=lambda p: p.on, command=command, check=check, same_as=lambda p: p.same_as)

@@ -1,6 +1,8 @@
 """`traceroute`: the way from `from` to `to`: its number of `hops`, its `path`, a hop `via`.
 
-`traceroute -n -q 1 -w 1 -m max_hops`. `hops` counts the lines up to and including the
+`traceroute -n -q 1 -w 1 -m max_hops` (UDP datagrams; with `icmp: true`, `-I`: ICMP echo
+requests, as the seed traces on the host network, which gets through filters that drop
+UDP to high ports). `hops` counts the lines up to and including the
 destination (same network: 1); a container key in `path` or `via` matches any of that
 container's addresses. The destination must be reached, and a hop marked `!H` never
 counts as reaching it.
@@ -38,6 +40,7 @@ class TracerouteProbe(ProbeBase):
     hops: int | None = None
     path: tuple[str, ...] | None = None
     via: str | None = None
+    icmp: bool = False  # trace with ICMP echo (`-I`) rather than UDP
     type: Literal["traceroute"] = "traceroute"
 
 
@@ -50,7 +53,7 @@ def build(f: Fields) -> TracerouteProbe:
     return TracerouteProbe(**f.common, source=f.source, target=f.target,
                            max_hops=max_hops, hops=v.get("hops"),
                            path=tuple(v["path"]) if "path" in v else None,
-                           via=v.get("via"))
+                           via=v.get("via"), icmp=bool(v.get("icmp", False)))
 
 
 def name(v: Mapping[str, Any], source: str | None, to: str | None) -> str:
@@ -72,8 +75,9 @@ def named_containers(p: TracerouteProbe) -> tuple[str, ...]:
 
 
 def command(r: Resolved[TracerouteProbe]) -> Command:
-    return Command(f"traceroute -n -q 1 -w 1 -m {r.probe.max_hops} {quote(r.address or '')}",
-                   ("traceroute",))
+    icmp = "-I " if r.probe.icmp else ""
+    return Command(f"traceroute {icmp}-n -q 1 -w 1 -m {r.probe.max_hops} "
+                   f"{quote(r.address or '')}", ("traceroute",))
 
 
 # ---- its output ------------------------------------------------------------------------------

@@ -34,6 +34,23 @@ def combine(parts: Sequence[Part], expected_if_none: str, actual_if_none: str) -
                    "; ".join(p.actual for p in shown), error=any(p.error for p in parts))
 
 
+SHOWN_DIFFERENCES = 6  # entries of a `same_as` difference named in a report; then "N more"
+
+
+def differences(here: Sequence[str], there: Sequence[str], where: str) -> str:
+    """What two listings (a container's, and the same read at `where`) do not share:
+    "only here: a, b; only on host:local: c". Empty when they are the same set."""
+    only_here = [x for x in here if x not in set(there)]
+    only_there = [x for x in there if x not in set(here)]
+    said = []
+    for what, items in (("only here", only_here), (f"only on {where}", only_there)):
+        if items:
+            more = len(items) - SHOWN_DIFFERENCES
+            said.append(f"{what}: {', '.join(items[:SHOWN_DIFFERENCES])}"
+                        + (f" and {more} more" if more > 0 else ""))
+    return "; ".join(said)
+
+
 def pct(value: float) -> str:
     return f"{value:g}%"
 

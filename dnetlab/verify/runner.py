@@ -3,6 +3,11 @@ across sources (the sources on a host reached over SSH share one SSH command, se
 `hostexec`); a helper container (sharing the target's network namespace, or the
 host's) where the tools are missing or the probe is on a host.
 
+A probe with `same_as` (`ProbeKind.same_as`: "host:KEY") has a shadow: the same command,
+run in the same round where `same_as` says (with that host's other probes, in its helper);
+the probe is judged once both outputs are in, the shadow's as `Resolved.same_as_output`.
+A shadow that cannot run makes the probe an error.
+
 Rounds: every probe runs once; a failed probe with `within` left runs again in the next
 round, until it passes or its time is up.
 
@@ -31,11 +36,11 @@ from dnetlab.engine.exec import ExecResult
 from dnetlab.errors import EnvironmentFailure
 from dnetlab.model import DEFAULT_BRIDGE, Scenario
 from dnetlab.probes.base import Command, Resolved
-from dnetlab.probes.registry import Probe, check, command_for
+from dnetlab.probes.registry import Probe, check, command_for, same_as_of
 from dnetlab.reconcile.observed import HostObserved, LiveContainer
 from dnetlab.verify import batch
 from dnetlab.verify.outcome import ProbeResult, Status
-from dnetlab.verify.targets import LiveAddresses, Unresolvable, resolve
+from dnetlab.verify.targets import LiveAddresses, Unresolvable, host_of, resolve
 
 ROUND_PAUSE_S = 0.5
 WATCH_INTERVAL_S = 0.2
@@ -92,8 +97,11 @@ class _Pending:
     command: Command
     attempts: int = 0
     started: float = 0.0
+    # `same_as`: the same command where the probe compares with (module docstring)
+    shadow: _Pending | None = None
 
 
+Output = tuple[int | None, str]  # a command's exit code (None: it could not run), output
 Runner = Callable[[Engine, str, str, str], tuple[int, str]]
 
 
@@ -235,6 +243,14 @@ class Verifier:
         return out
 
     # -- all rounds --------------------------------------------------------------------------
+    def _pending(self, r: Resolved[Probe]) -> _Pending:
+        item = _Pending(r, command_for(r))
+        where = same_as_of(r.probe)
+        if where is not None:
+            item.shadow = _Pending(replace(r, runs_on=where, host=host_of(self.sc, where)),
+                                   item.command)
+        return item
+
     def run(self, resolved: Sequence[Resolved[Probe] | ProbeResult],
             since: float | None = None) -> list[ProbeResult]:
         """Every probe's result, in order. `since` (a `time.monotonic()`): the probes of a
@@ -248,9 +264,9 @@ class Verifier:
                 results[i] = r
                 self.on_result(r)
             elif since is not None and r.probe.within > 0:
-                watched[i] = _Pending(r, command_for(r))
+                watched[i] = self._pending(r)
             else:
-                pending[i] = _Pending(r, command_for(r))
+                pending[i] = self._pending(r)
         start = time.monotonic() if since is None else since
         with ThreadPoolExecutor(max_workers=max(1, len(watched))) as watchers:
             watching = {i: watchers.submit(self._watch, p, start) for i, p in watched.items()}
@@ -264,20 +280,31 @@ class Verifier:
         results: dict[int, ProbeResult] = {}
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
             while pending and not self.stop.is_set():
-                groups: dict[str, list[int]] = {}
+                groups: dict[str, list[_Pending]] = {}
+                shadow_of: dict[int, int] = {}  # id(shadow) -> its probe's index
                 for i, p in pending.items():
-                    groups.setdefault(p.resolved.runs_on, []).append(i)
+                    groups.setdefault(p.resolved.runs_on, []).append(p)
+                    if p.shadow is not None:
+                        groups.setdefault(p.shadow.resolved.runs_on, []).append(p.shadow)
+                        shadow_of[id(p.shadow)] = i
                 round_start = time.monotonic()
                 for p in pending.values():
                     p.started = p.started or round_start
-                futures = self._submit_round(pool, {src: [pending[i] for i in idx]
-                                                    for src, idx in groups.items()})
+                futures = self._submit_round(pool, groups)
                 index_of = {id(p): i for i, p in pending.items()}
+                halves: dict[int, dict[bool, Output]] = {}  # a same_as probe's two outputs
                 for fut in futures:
                     for item, code, output in fut.result():
-                        i = index_of[id(item)]
+                        is_shadow = id(item) in shadow_of
+                        i = shadow_of[id(item)] if is_shadow else index_of[id(item)]
+                        item = pending[i]
+                        got = halves.setdefault(i, {})
+                        got[is_shadow] = (code, output)
+                        if item.shadow is not None and len(got) < 2:
+                            continue  # the other half is still to come
+                        code, output = got[False]
                         item.attempts += 1
-                        res = self._judge(item, code, output, start)
+                        res = self._judge(item, code, output, start, reference=got.get(True))
                         if res is not None:
                             results[i] = res
                             self.on_result(res)
@@ -288,8 +315,13 @@ class Verifier:
             results[i] = _interrupted(p)
         return results
 
-    def _try(self, item: _Pending) -> tuple[int | None, str]:
-        """One try of one probe, in an exec (or helper) of its own."""
+    def _try(self, item: _Pending) -> tuple[int | None, str, Output | None]:
+        """One try of one probe, in an exec (or helper) of its own; and of its shadow, in
+        another, when it has one."""
+        code, output = self._try_one(item)
+        return code, output, None if item.shadow is None else self._try_one(item.shadow)
+
+    def _try_one(self, item: _Pending) -> Output:
         one = _Pending(item.resolved, item.command)
         if item.resolved.runs_on.startswith("host:") or \
                 not self.engines[item.resolved.host].runs_execs_over_ssh:
@@ -304,8 +336,8 @@ class Verifier:
         verdict of the earliest try that passed, else of the last one that ended."""
         r = item.resolved
         deadline = since + r.probe.within
-        tries: list[tuple[float, Future[tuple[int | None, str]]]] = []
-        judged: dict[int, tuple[int | None, str, ProbeResult | None]] = {}
+        tries: list[tuple[float, Future[tuple[int | None, str, Output | None]]]] = []
+        judged: dict[int, tuple[int | None, str, Output | None, ProbeResult | None]] = {}
         passed_at: float | None = None
         with ThreadPoolExecutor(max_workers=WATCH_IN_FLIGHT) as pool:
             next_try = since
@@ -313,9 +345,9 @@ class Verifier:
                 now = time.monotonic()
                 for n, (_, fut) in enumerate(tries):
                     if n not in judged and fut.done():
-                        code, output = fut.result()
-                        verdict = self._verdict(item, code, output)
-                        judged[n] = (code, output, verdict)
+                        code, output, ref = fut.result()
+                        verdict = self._verdict(item, code, output, ref)
+                        judged[n] = (code, output, ref, verdict)
                         if verdict is not None and verdict.status == "passed":
                             passed_at = min(passed_at or tries[n][0], tries[n][0])
                 if passed_at is not None and all(
@@ -339,24 +371,25 @@ class Verifier:
             return _interrupted(item)
         if passed_at is not None:
             n = next(n for n, (t, _) in enumerate(tries) if t == passed_at)
-            code, output, _ = judged[n]
-            res = self._judge(item, code, output, since, final=True)
+            code, output, ref, _ = judged[n]
+            res = self._judge(item, code, output, since, final=True, reference=ref)
             first = n == 0
             return replace(res, attempts=n + 1, duration_s=passed_at - since,
                            recovered_after_s=None if first else round(passed_at - since, 3))
         last = max(judged)  # the latest try that ended
-        code, output, _ = judged[last]
-        return replace(self._judge(item, code, output, since, final=True),
+        code, output, ref, _ = judged[last]
+        return replace(self._judge(item, code, output, since, final=True, reference=ref),
                        duration_s=time.monotonic() - since)
 
-    def _verdict(self, item: _Pending, code: int | None, output: str) -> ProbeResult | None:
+    def _verdict(self, item: _Pending, code: int | None, output: str,
+                 reference: Output | None) -> ProbeResult | None:
         """A try's result when it passed or cannot run; None when it failed (another try
         may pass)."""
-        res = self._judge(item, code, output, 0.0, final=True)
+        res = self._judge(item, code, output, 0.0, final=True, reference=reference)
         return None if res.status == "failed" else res
 
     def _submit_round(self, pool: ThreadPoolExecutor,
-                      groups: Mapping[str, list[_Pending]]) -> list[Future[list[
+                      groups: Mapping[str, Sequence[_Pending]]) -> list[Future[list[
                           tuple[_Pending, int | None, str]]]]:
         """One task per source container, except that the containers of a host reached
         over SSH go together in one task (one SSH command)."""
@@ -374,21 +407,34 @@ class Verifier:
 
     @overload
     def _judge(self, item: _Pending, code: int | None, output: str, start: float, *,
-               final: Literal[True]) -> ProbeResult: ...
+               final: Literal[True], reference: Output | None = None) -> ProbeResult: ...
 
     @overload
     def _judge(self, item: _Pending, code: int | None, output: str,
-               start: float) -> ProbeResult | None: ...
+               start: float, *, reference: Output | None = None) -> ProbeResult | None: ...
 
     def _judge(self, item: _Pending, code: int | None, output: str,
-               start: float, *, final: bool = False) -> ProbeResult | None:
+               start: float, *, final: bool = False,
+               reference: Output | None = None) -> ProbeResult | None:
         r = item.resolved
         elapsed = time.monotonic() - item.started  # from its first try to its verdict
         if code is None:
             return ProbeResult(r.name, r.probe.type, "error", "-", output.splitlines()[0]
                                if output else "could not run", output, elapsed, r.runs_on,
                                item.attempts)
+        if item.shadow is not None:
+            where = item.shadow.resolved.runs_on
+            ref_code, ref_output = reference or (None, "")
+            if ref_code is None:
+                said = ref_output.splitlines()[0] if ref_output else "could not run"
+                return ProbeResult(r.name, r.probe.type, "error", "-",
+                                   f"could not read {where}: {said}", ref_output, elapsed,
+                                   r.runs_on, item.attempts)
+            r = replace(r, same_as_output=ref_output)
         verdict = check(r, code, output)
+        if item.shadow is not None:  # the report shows both outputs
+            output = f"{output}\n--- the same on {item.shadow.resolved.runs_on} ---\n" \
+                f"{r.same_as_output}"
         status: Status
         if verdict.error:
             status = "error"  # its output could not be judged: another try would not help

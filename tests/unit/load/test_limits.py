@@ -264,6 +264,7 @@ PATTERN_EXAMPLES = {
     r"(/(tcp|udp|sctp))?$": "127.0.0.1:8080:80/tcp",
     r"^([^:]+:)?/[^:]*(:[a-zA-Z,]+)?$": "/srv:/data:ro",
     r"^(host:)?[a-z0-9][a-z0-9_-]{0,62}$": "host:h1",
+    r"^host:[a-z0-9][a-z0-9_-]{0,62}$": "host:h1",
     r"^(no|always|unless-stopped|on-failure(:[0-9]+)?)$": "on-failure:3",
     r"^(unix|tcp|ssh)://": "ssh://root@h1",
     r"^.+$": "label",

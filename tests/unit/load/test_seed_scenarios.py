@@ -74,7 +74,7 @@ def test_bridge_checks_default_bridge_addressing() -> None:
     subnets = [dict(p.subnets) for p in sc.probes if isinstance(p, InterfacesProbe)]
     assert any("172.17.0.0/16" in s.get("eth0", ()) for s in subnets)
     assert any(isinstance(p, RoutesProbe) and p.default_via == "172.17.0.1" for p in sc.probes)
-    assert any(p.type == "dns" and p.expect == "nxdomain" for p in sc.probes)
+    assert any(p.type == "dns" and p.expect == "unresolved" for p in sc.probes)
 
 
 def test_isolation_expects_unreachable_across_bridges() -> None:

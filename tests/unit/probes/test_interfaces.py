@@ -113,3 +113,24 @@ def test_interfaces_tolerate_noise_and_peer_addresses() -> None:
 def test_interfaces_when_ip_is_missing() -> None:
     assert judge_text(ifaces(present=("eth0",)), "sh: ip: not found", 127) == Verdict(
         False, "present: eth0", "no interfaces read: sh: ip: not found")
+
+
+def test_same_as_compares_every_interface_and_address_with_the_hosts() -> None:
+    from dnetlab.probes.base import Resolved
+    from dnetlab.probes.registry import check
+    from tests.unit.probes.kit import captured
+    host = captured("busybox/ip-link-addr-host-network.txt")[1]
+    mine = captured("busybox/ip-link-addr.txt")[1]
+    p = InterfacesProbe(**BASE, on="c1", same_as="host:local")
+    expected = "the same interfaces and addresses as host:local"
+
+    def run(output: str, there: str) -> Verdict:
+        return check(Resolved(p, "c1", "local", same_as_output=there), 0, output)
+
+    # a container with network_mode host reads what the host's helper reads
+    assert run(host, host) == Verdict(True, expected, "the same 21 interfaces as host:local")
+    assert run(mine, host) == Verdict(
+        False, expected, "only here: eth0 10.235.1.10/24; only on host:local: lo ::1/128, "
+        "eth0 192.0.2.2/24, eth0 fd00::2/64, eth0 fe80::fc:ff:fe00:1/64, docker0 "
+        "172.17.0.1/16, docker0 fe80::42:42ff:fe99:4c24/64 and 21 more")
+    assert run(host, "") == Verdict(False, expected, "no interfaces read on host:local: no output")

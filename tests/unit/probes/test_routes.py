@@ -77,3 +77,28 @@ def test_routes_multipath_and_host_routes() -> None:
         Route("10.9.0.7/32", "10.0.0.2", "eth0"))
     assert judge_text(routes(default_via="10.0.1.1", contains=("10.9.0.7/32 via 10.0.0.2",)),
                       out).passed
+
+
+def test_same_as_compares_the_whole_table_with_the_hosts_in_any_order() -> None:
+    from dnetlab.probes.base import Resolved
+    from dnetlab.probes.registry import check
+    from tests.unit.probes.kit import captured
+    host = captured("busybox/ip-route-host-network.txt")[1]
+    mine = captured("busybox/ip-route.txt")[1]
+    p = RoutesProbe(**BASE, on="c1", same_as="host:local")
+    expected = "the same routes as host:local"
+
+    def run(output: str, there: str) -> Verdict:
+        return check(Resolved(p, "c1", "local", same_as_output=there), 0, output)
+
+    assert run(host, host) == Verdict(True, expected, "the same 7 routes as host:local")
+    shuffled = "\n".join(reversed(host.splitlines()))
+    assert run(host, shuffled).passed
+    assert run(mine, host) == Verdict(
+        False, expected, "only here: default via 10.235.1.1 dev eth0, 10.235.1.0/24 dev eth0, "
+        "10.235.2.0/24 via 10.235.1.254 dev eth0; only on host:local: default via 192.0.2.1 "
+        "dev eth0, 10.99.0.0/24 dev dnl-tb0, 10.99.1.0/24 via 10.99.0.253 dev dnl-tb0, "
+        "10.236.11.0/24 dev br-79f4742c33e1, 10.236.12.0/24 dev br-519b0b66c1c0, "
+        "172.17.0.0/16 dev docker0 and 1 more")
+    assert run(host, "sh: ip: not found") == Verdict(
+        False, expected, "no routes read on host:local: sh: ip: not found")

@@ -84,3 +84,31 @@ def test_traceroute_without_header_uses_the_resolved_address() -> None:
     out = " 1  10.70.0.1  0.1 ms\n 2  10.71.0.1  0.2 ms\n 3  10.71.0.20  0.3 ms\n"
     assert judge_text(trace("10.71.0.20", hops=1), out, address="10.71.0.20") == Verdict(
         False, "1 hop", "3 hops: 10.70.0.1 10.71.0.1 10.71.0.20")
+
+
+ICMP_TWO = "2 hops: 10.236.11.254 10.236.12.20"
+
+
+@pytest.mark.parametrize(("probe", "fixture", "verdict"), [
+    (trace("10.236.11.11", icmp=True, hops=1), "busybox/traceroute-icmp-1hop.txt",
+     Verdict(True, "1 hop", "1 hop: 10.236.11.11")),
+    (trace("10.236.12.20", icmp=True, hops=2, via="10.236.11.254"),
+     "busybox/traceroute-icmp-2hops.txt", Verdict(True, "2 hops, via 10.236.11.254", ICMP_TWO)),
+    (trace("10.236.12.20", icmp=True, hops=1), "busybox/traceroute-icmp-2hops.txt",
+     Verdict(False, "1 hop", ICMP_TWO)),
+    (trace("10.236.11.99", icmp=True, max_hops=3), "busybox/traceroute-icmp-unreachable.txt",
+     Verdict(False, "reaches 10.236.11.99", "10.236.11.99 not reached in 3 hops: * * *")),
+])
+def test_traceroute_by_icmp_echo(probe: TracerouteProbe, fixture: str,
+                                 verdict: Verdict) -> None:
+    assert judge(probe, fixture) == verdict
+
+
+def test_icmp_adds_dash_i_to_the_command() -> None:
+    from dnetlab.probes.base import Resolved
+    from dnetlab.probes.registry import command_for
+    script = command_for(Resolved(trace("10.236.12.20", icmp=True), "c1", "local",
+                                  "10.236.12.20")).script
+    assert script == "traceroute -I -n -q 1 -w 1 -m 10 10.236.12.20"
+    plain = command_for(Resolved(trace("10.236.12.20"), "c1", "local", "10.236.12.20")).script
+    assert plain == "traceroute -n -q 1 -w 1 -m 10 10.236.12.20"
