@@ -52,9 +52,13 @@ class Checker:
         self.nets_of: Mapping[str, frozenset[str]] = {
             c.key: frozenset(a.network for a in c.attachments) for c in sc.containers}
         self._apart: dict[tuple[str, str], bool] = {}  # (a, b): they share no network
-        # every network alias of a container, and what a bare hostname suggests (once each)
+        # every name a container's /etc/hosts or DNS may know besides the keys: network
+        # aliases, link aliases, extra_hosts names; and what a bare hostname suggests
         self.alias_keys = sorted({al for c in sc.containers for a in c.attachments
-                                  for al in a.aliases})
+                                  for al in a.aliases}
+                                 | {lk.alias for c in sc.containers for lk in c.links
+                                    if lk.alias}
+                                 | {h for c in sc.containers for h, _ in c.extra_hosts})
         self.alias_set = frozenset(self.alias_keys)
         self._hostname_hint: dict[str, str | None] = {}
         self.suggestions_left = SUGGESTION_BUDGET

@@ -77,7 +77,9 @@ def named_containers(p: TracerouteProbe) -> tuple[str, ...]:
 def command(r: Resolved[TracerouteProbe]) -> Command:
     icmp = "-I " if r.probe.icmp else ""
     return Command(f"traceroute {icmp}-n -q 1 -w 1 -m {r.probe.max_hops} "
-                   f"{quote(r.address or '')}", ("traceroute",))
+                   f"{quote(r.address or '')}", ("traceroute",),
+                   # two at once from one container take each other's replies
+                   one_at_a_time=True)
 
 
 # ---- its output ------------------------------------------------------------------------------

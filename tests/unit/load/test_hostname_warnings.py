@@ -62,3 +62,21 @@ def test_a_step_probe_is_warned_about_where_it_stands() -> None:
     loaded = load_source(Source("lab.yaml", text))
     assert [(w.line, w.path, w.message) for w in loaded.warnings] == [
         (14, "steps[0].probes[0].to", f"'wbe1' {TREATED}; did you mean 'web1'?")]
+
+
+def test_link_aliases_and_extra_hosts_are_known_names() -> None:
+    from dnetlab.load.pipeline import load_source
+    from dnetlab.load.source import Source
+
+    loaded = load_source(Source("l.yaml", """version: 1
+name: l
+containers:
+  c1: {image: busybox, links: ["c2:web"], extra_hosts: {loop: 127.0.0.1}}
+  c2: {image: busybox}
+probes:
+  - {type: ping, from: c1, to: web}
+  - {type: ping, from: c1, to: loop}
+  - {type: ping, from: c1, to: webb}
+"""))
+    warned = [w.path for w in loaded.warnings]
+    assert warned == ["probes[2].to"], warned
