@@ -11,19 +11,32 @@ from dnetlab.engine.connect import Connection
 from dnetlab.engine.errors import EngineError, translated
 from dnetlab.reconcile.desired import AttachmentSpec, ContainerSpec, NetworkSpec, VolumeSpec
 
-
 # -- networks ------------------------------------------------------------------------------
+OVERLAY_SETTLE_S = 15.0
+
+
 def create_network(conn: Connection, spec: NetworkSpec) -> str:
     docker = conn.sdk()
     pools = [docker.types.IPAMPool(subnet=s, gateway=g, iprange=r) for s, g, r in spec.ipam]
     ipam = docker.types.IPAMConfig(pool_configs=pools) if pools else None
-    with translated(f"host {conn.host.key}: creating network {spec.name}"):
-        created = conn.api.create_network(
-            spec.name, driver=spec.driver, options=dict(spec.options) or None, ipam=ipam,
-            internal=spec.internal, labels=dict(spec.labels), enable_ipv6=spec.ipv6,
-            attachable=spec.attachable or None, check_duplicate=True,
-        )
-    return str(created["Id"])
+    # An overlay just removed (recreated for a changed setting) is still known to the
+    # swarm's managers for a moment: "already exists" until its removal has gone round.
+    # Anything else of that name was refused by preflight, so waiting cannot hide it.
+    deadline = time.monotonic() + (OVERLAY_SETTLE_S if spec.driver == "overlay" else 0.0)
+    while True:
+        try:
+            with translated(f"host {conn.host.key}: creating network {spec.name}"):
+                created = conn.api.create_network(
+                    spec.name, driver=spec.driver, options=dict(spec.options) or None,
+                    ipam=ipam, internal=spec.internal, labels=dict(spec.labels),
+                    enable_ipv6=spec.ipv6, attachable=spec.attachable or None,
+                    check_duplicate=True,
+                )
+            return str(created["Id"])
+        except EngineError as exc:
+            if "already exists" not in exc.message or time.monotonic() > deadline:
+                raise
+        time.sleep(0.25)
 
 
 def remove_network(conn: Connection, name_or_id: str, settle_s: float) -> None:

@@ -76,3 +76,16 @@ def test_steps_on_a_remote_overlay_attachment(hosts: list[dict[str, str]],  # no
     assert nets["overlay-ovl"]["IPAddress"] == "10.203.0.11"
     plan = _dnetlab(clean, "plan", str(path))
     assert "is up to date" in plan.stdout, plan.stdout + plan.stderr
+
+
+def test_an_overlay_recreated_in_place_comes_back(hosts: list[dict[str, str]],  # noqa: F811
+                                                 clean: Path) -> None:  # noqa: F811
+    # a changed setting recreates the overlay under the same name: its removal takes a
+    # moment to go round the swarm ("already exists" until it has), and `up` waits it out
+    up = _dnetlab(clean, "up", OVERLAY)
+    assert up.returncode == 0, up.stderr
+    again = _dnetlab(clean, "up", "--var", "encrypted=true", OVERLAY)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "recreate network overlay-ovl [manager]: config drift: encrypted" in again.stderr
+    plan = _dnetlab(clean, "plan", "--var", "encrypted=true", OVERLAY)
+    assert "is up to date" in plan.stdout, plan.stdout + plan.stderr
