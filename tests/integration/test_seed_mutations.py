@@ -25,10 +25,10 @@ DNETLAB = [sys.executable, "-m", "dnetlab"]
 # indexes that must still pass)
 MUTATIONS: dict[str, tuple[str, list[tuple[str, str]], set[int], set[int]]] = {
     "none": ("the container gets Docker's default bridge instead of no network",
-             [("    network_mode: none\n", "")], {0, 1}, {2}),
+             [("    network_mode: none\n", "")], {0, 1, 3}, {2}),
     "host": ("the container gets its own namespace on the default bridge",
              [("    network_mode: host\n", "    network_mode: bridge\n")], {0, 2, 4, 5, 6},
-             {1, 3, 7}),
+             {1, 3, 7, 8}),
     "static-ip": ("c2 gets another static address",
                   [("lan: {ipv4: 10.201.0.11}", "lan: {ipv4: 10.201.0.21}")], {3},
                   {0, 1, 2, 4, 5}),
