@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from dnetlab import __version__
+from dnetlab.cli.graph_cmd import graph
 from dnetlab.errors import DnetlabError, ExitCode, ScenarioInvalid
 
 if TYPE_CHECKING:
@@ -519,6 +520,7 @@ def _run_steps(loaded: Any, *, workers: int | None, auto: bool, only: tuple[str,
 def _finish_verify(report: Any, fmt: str, output: str | None, interrupted: bool) -> None:
     """Print or write the report; exit as the contract says (0, 1, 3, or 130)."""
     from dnetlab.cli.verify_view import print_table
+    from dnetlab.lab.records import remember_report
     from dnetlab.lab.steps import RESTORE_FAILED
     from dnetlab.verify.export import json_text, to_junit, write_output
 
@@ -528,6 +530,7 @@ def _finish_verify(report: Any, fmt: str, output: str | None, interrupted: bool)
         text = to_junit(report)
     else:
         text = ""
+    remember_report(report)
     if output:
         if fmt == "table":
             import io
@@ -662,6 +665,9 @@ def ls_() -> None:
         except DnetlabError as exc:
             state, detail = "unreachable", exc.message
         click.echo(f"{n:24} {state:12} {detail}  ({rec.scenario_path})")
+
+
+cli.add_command(graph)
 
 
 def _interrupted_message() -> str:

@@ -19,11 +19,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from dnetlab import __version__
 from dnetlab.errors import UsageError
 from dnetlab.lab.userconfig import open_nofollow, private_dir, seal, sealed_by_me, write_private
+
+if TYPE_CHECKING:
+    from dnetlab.verify.outcome import Report
 
 _MISSING: Any = object()
 _KIND_NAMES: dict[Any, str] = {str: "text", dict: "a mapping", list: "a list",
@@ -237,9 +240,47 @@ def already_validated(rendered: str, root: Path | None = None) -> bool:
 
 
 def forget(name: str, root: Path | None = None) -> None:
-    for suffix in (".json", ".lock"):
+    for suffix in (".json", ".lock", _REPORT_SUFFIX):
         # unlink removes a link itself, never what it points at
         (_dir(root) / f"{check_name(name)}{suffix}").unlink(missing_ok=True)
+
+
+# The last verify's JSON report sits beside the record (`graph` draws its failed probes).
+# The dot keeps `names()` from taking it for a lab: a lab's name has none.
+_REPORT_SUFFIX = ".verify.json"
+
+
+def save_report(name: str, report_json: str, root: Path | None = None) -> Path | None:
+    """Keep the JSON report of a verify of lab `name`, private like the record, when the
+    lab is recorded here (a report of a lab brought up elsewhere has no record to sit
+    beside); the path written, or None."""
+    if not _NAME.fullmatch(name) or name not in names(root):
+        return None
+    path = _dir(root, create=True) / f"{name}{_REPORT_SUFFIX}"
+    write_private(path, report_json if report_json.endswith("\n") else report_json + "\n")
+    return path
+
+
+def load_report(name: str, root: Path | None = None) -> Any:
+    """The last verify report of lab `name` saved here, as parsed JSON, or None when
+    there is none. A damaged one is an error: `rm` it, and the next verify writes anew."""
+    path = _dir(root) / f"{check_name(name)}{_REPORT_SUFFIX}"
+    try:
+        text = _read(path)
+        return json.loads(text)
+    except FileNotFoundError:
+        return None
+    except (ValueError, UsageError) as exc:
+        why = exc.message if isinstance(exc, UsageError) else f"not JSON: {exc}"
+        raise UsageError(f"the saved verify report {path} is unreadable ({why}); remove it "
+                         f"(rm {path}): the next `dnetlab verify` saves a new one") from None
+
+
+def remember_report(report: Report) -> Path | None:
+    """`save_report` of a verify's report, in verify's JSON shape (spec section 9)."""
+    from dnetlab.verify.export import json_text
+
+    return save_report(report.scenario, json_text(report))
 
 
 def keep_instance(name: str, instance: str, root: Path | None = None) -> None:

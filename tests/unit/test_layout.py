@@ -95,6 +95,7 @@ def _stage(module: str) -> str:
 # pipeline runs load -> reconcile -> engine -> lab -> verify -> cli, and nothing looks
 # back up it except the library API (lab) calling verify. verify reads the live lab
 # (reconcile.observed, what the engine saw) but never the reconciler's decisions.
+# graph sits beside the pipeline: it draws the scenario, for cli only.
 ALLOWED = {
     "shared": {"probes"},
     "probes": set(),
@@ -103,7 +104,10 @@ ALLOWED = {
     "engine": {"reconcile", "probes"},
     "lab": {"load", "reconcile", "engine", "verify", "probes"},
     "verify": {"engine", "probes", "dnetlab.reconcile.observed"},
-    "cli": {"load", "reconcile", "engine", "lab", "verify", "probes"},
+    "cli": {"load", "reconcile", "engine", "lab", "verify", "probes", "graph"},
+    # the picture of a lab: the model and the probe types only (the command line hands
+    # it the scenario and the last verify report as parsed JSON)
+    "graph": {"probes"},
 }
 
 
