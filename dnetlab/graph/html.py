@@ -45,6 +45,7 @@ class _Layout:
     networks (per host for a network across hosts: its leg there)."""
 
     svg: list[str] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)  # hosts' boxes, under the lines
     box: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     node: dict[str, tuple[float, float]] = field(default_factory=dict)
     leg: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
@@ -105,9 +106,10 @@ def _host(lay: _Layout, g: Graph, host: str, engine: str, x0: float, y0: float,
     for c in mine:
         first = atts[c.id][0].network if atts[c.id] else None
         by_first.setdefault(first, []).append(c)
-    # a band per network that lives here, or that a container here is first attached to
-    bands: list[str | None] = [n.id for n in g.networks
-                               if n.host == host or n.id in by_first]
+    # a band per network that lives here, or that a container here is attached to (a
+    # network across hosts then has a leg here: lines to it stay inside the host's box)
+    used = {a.network for c in mine for a in atts[c.id]}
+    bands: list[str | None] = [n.id for n in g.networks if n.host == host or n.id in used]
     if None in by_first:
         bands.append(None)
     width = HOST_PAD * 2 + HEADER_W + COLS * (BOX_W + GAP_X)
@@ -150,7 +152,7 @@ def _host(lay: _Layout, g: Graph, host: str, engine: str, x0: float, y0: float,
         y = max(ry, hy + 30 + GAP_Y) + BAND_GAP - GAP_Y
     height = y - y0 + HOST_PAD
     lay.svg = outer
-    lay.svg.append(f'<g class="host" data-key="{escape(host)}">'
+    lay.frames.append(f'<g class="host" data-key="{escape(host)}">'
                    f'<rect x="{x0:.0f}" y="{y0:.0f}" width="{width:.0f}" '
                    f'height="{height:.0f}" rx="10"/>'
                    f'<text x="{x0 + HOST_PAD:.0f}" y="{y0 + 21:.0f}">'
@@ -215,7 +217,7 @@ def svg(g: Graph) -> tuple[str, float, float]:
     defs = ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
             'markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" '
             'fill="#d33"/></marker></defs>')
-    body = "\n".join([defs, '<g id="lines">', *under, "</g>", *lay.svg, *over])
+    body = "\n".join([defs, *lay.frames, '<g id="lines">', *under, "</g>", *lay.svg, *over])
     return body, width, total_h
 
 
