@@ -137,14 +137,15 @@ def build(sc: Scenario, report: Mapping[str, Any] | None = None) -> Graph:
         return net_ids[key]
 
     results = _results(report)
-    failed_on = {r["runs_on"] for r in results.values() if r["status"] != "passed"}
+    cont_ids = {c.key: f"c{i}" for i, c in enumerate(sc.containers)}
+    probes = _outcomes(sc, results, cont_ids) if report is not None else ()
+    failed_in = {p.source for p in probes if p.status != "passed"}
     containers: list[GraphContainer] = []
     attachments: list[Attachment] = []
-    cont_ids: dict[str, str] = {}
-    for i, c in enumerate(sc.containers):
-        cid = cont_ids[c.key] = f"c{i}"
+    for c in sc.containers:
+        cid = cont_ids[c.key]
         containers.append(GraphContainer(cid, c.key, c.name, c.host, c.image,
-                                         failed=c.key in failed_on))
+                                         failed=cid in failed_in))
         if c.network_mode == "host":
             attachments.append(Attachment(cid, made_up("host", c.host), None, None))
         elif c.on_default_bridge:
@@ -154,7 +155,6 @@ def build(sc: Scenario, report: Mapping[str, Any] | None = None) -> Graph:
                 else None
             attachments.append(Attachment(cid, net_ids[a.network], _address(c, a.network),
                                           impair))
-    probes = _outcomes(sc, results, cont_ids) if report is not None else ()
     return Graph(sc.name, sc.description, hosts, tuple(networks), tuple(containers),
                  tuple(attachments), probes, verified=report is not None)
 
