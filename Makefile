@@ -1,5 +1,6 @@
 # dnetlab: everything runs from here, on a fresh Debian 12 machine as root.
-#   make test       venv + Docker engine + images + test bed, lint, then pytest (CI runs it)
+#   make test       venv + Docker engine + images + test bed + the tools tests read output
+#                   with (graphviz, chromium), lint, then pytest (CI runs it)
 #   make demo       the wheel installed in a fresh venv + engine, then its CLI on the seeds
 #   make engine     start (or reuse) the local engine, clear leftovers, build images
 #   make clean-lab  remove containers/networks left by earlier runs (labelled ones only)
@@ -47,6 +48,7 @@ lint: venv
 # The multi-host tests use the test bed: it is (re)built first, from scratch when an
 # earlier run left it broken.
 test: venv engine wheel
+	@bash scripts/test-tools.sh
 	@bash scripts/testbed.sh up $(HOSTS)
 	@$(MAKE) --no-print-directory lint
 	DNETLAB_USER_VENV=$(USER_VENV) $(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -115,8 +115,8 @@ def main() -> None:
     parser.add_argument("--no-multihost", action="store_true",
                         help="skip the issue-5 measures (the test bed's hosts)")
     parser.add_argument("--only", choices=["validate"],
-                        help="only these measures: validate = validation and the hard limits "
-                             "(issues 2 and 9), no engine needed")
+                        help="only these measures: validate = validation, the hard limits "
+                             "and graph (issues 2, 9 and 12), no engine needed")
     args = parser.parse_args()
     if args.verify_rounds < 3:
         parser.error("--verify-rounds: at least 3 (the figures are medians)")
@@ -133,6 +133,11 @@ def main() -> None:
     print("hard limits: 10,000 networks, and the hostile corpus one file at a time")
     results.update(limits_bench.run(max(3, args.rounds // 3)))
     targets.update(limits_bench.TARGETS)
+    import graph_bench
+
+    print("graph: `dnetlab graph` of a 200-container lab from the file (no engine)")
+    results.update(graph_bench.run(max(3, args.rounds // 3)))
+    targets.update(graph_bench.TARGETS)
     if args.only is not None:
         _save(results, targets)
         return
