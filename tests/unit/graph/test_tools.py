@@ -1,7 +1,7 @@
 """The formats read by the real tools: Graphviz parses the DOT, and Debian's chromium,
 headless, shows the HTML of a 200-container lab with no request leaving the file, every
 container and network on the page, and a screenshot that is not blank. `make test`
-installs both (scripts/test-tools.sh); elsewhere these tests are skipped."""
+installs both (scripts/test-tools.sh); without them these tests fail, saying so."""
 
 from __future__ import annotations
 
@@ -35,9 +35,15 @@ def _big(tmp_path: Path) -> Any:
     return build(sc, report)
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz not installed")
+def _need(tool: str | None, package: str) -> None:
+    if tool is None:
+        pytest.fail(f"{package} is not installed: run scripts/test-tools.sh (make test does)",
+                    pytrace=False)
+
+
 @pytest.mark.parametrize("seed", [*SEEDS, "big"], ids=lambda p: getattr(p, "stem", p))
 def test_graphviz_parses_the_dot(seed: Any, tmp_path: Path) -> None:
+    _need(shutil.which("dot"), "graphviz")
     g = _big(tmp_path) if seed == "big" else build(load(str(seed), Variables(cli={})).scenario)
     proc = subprocess.run(["dot", "-Tsvg"], input=render(g, "dot"), capture_output=True,
                           text=True, timeout=120, check=False)
@@ -58,10 +64,10 @@ def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed")
 def test_the_html_of_200_containers_in_a_real_browser(tmp_path: Path) -> None:
     from PIL import Image
 
+    _need(CHROMIUM, "chromium")
     g = _big(tmp_path)
     html = render(g, "html")
     # one self-contained file: nothing it could fetch (no URL, no src/href, no import)
