@@ -237,7 +237,7 @@ def already_validated(rendered: str, root: Path | None = None) -> bool:
 
 
 def forget(name: str, root: Path | None = None) -> None:
-    for suffix in (".json", ".lock"):
+    for suffix in (".json", ".lock", ".inventory.yaml"):  # lab/inventory.py writes the last
         # unlink removes a link itself, never what it points at
         (_dir(root) / f"{check_name(name)}{suffix}").unlink(missing_ok=True)
 
