@@ -664,9 +664,6 @@ def ls_() -> None:
         click.echo(f"{n:24} {state:12} {detail}  ({rec.scenario_path})")
 
 
-import dnetlab.cli.inventory_cmd  # noqa: E402, F401  (adds `inventory` and shell completion)
-
-
 def _interrupted_message() -> str:
     hint = _AFTER_INTERRUPT.get(_state["command"] or "")
     return "dnetlab: interrupted" + (f"; {hint}" if hint else "")

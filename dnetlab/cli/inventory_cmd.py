@@ -1,7 +1,8 @@
 """`dnetlab inventory`, and shell completion for every command (dnetlab/cli/complete.py).
 
-Imported by commands.py once its commands are defined: it adds `inventory` to the group
-and hooks completion in, which reads records only and loads nothing heavy.
+The package (dnetlab/cli/__init__.py) imports this module after commands.py: importing it
+adds `inventory` to the group and hooks completion in (which reads records only and
+loads nothing heavy). commands.py does not import it: the import graph has no cycle.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ import json
 
 import click
 
-from dnetlab.cli import commands as c
+from dnetlab.cli.commands import _name_option, _recorded_scenario, _vars_options, cli
 from dnetlab.errors import DnetlabError
 
 
 @click.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@c._name_option
-@c._vars_options
+@_name_option
+@_vars_options
 @click.option("--format", "fmt", type=click.Choice(["ansible", "json"]), default="ansible",
               show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False),
@@ -34,7 +35,7 @@ def inventory(file: str | None, lab_name: str | None, var_items: tuple[str, ...]
     from dnetlab.lab import inventory as inv
     from dnetlab.lab.status import status as lab_status
 
-    sc = c._recorded_scenario(file, lab_name, var_items, vars_files)
+    sc = _recorded_scenario(file, lab_name, var_items, vars_files)
     live: dict[str, inv.LiveContainer] | None
     try:
         st = lab_status(sc)
@@ -56,12 +57,11 @@ def inventory(file: str | None, lab_name: str | None, var_items: tuple[str, ...]
         click.echo(text, nl=False)
 
 
-def _register() -> None:
+def register(group: click.Group) -> None:
     from dnetlab.cli.complete import install
 
-    group: click.Group = getattr(c, "cli")  # noqa: B009 (commands.py imports this module)
     group.add_command(inventory)
     install(group)
 
 
-_register()
+register(cli)
