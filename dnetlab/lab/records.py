@@ -240,7 +240,8 @@ def already_validated(rendered: str, root: Path | None = None) -> bool:
 
 
 def forget(name: str, root: Path | None = None) -> None:
-    for suffix in (".json", ".lock", _REPORT_SUFFIX):
+    # the record, its lock, verify's last report, the inventory lab/inventory.py writes
+    for suffix in (".json", ".lock", _REPORT_SUFFIX, ".inventory.yaml"):
         # unlink removes a link itself, never what it points at
         (_dir(root) / f"{check_name(name)}{suffix}").unlink(missing_ok=True)
 

@@ -9,17 +9,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dnetlab import labels
 from dnetlab.errors import DnetlabError
-from dnetlab.lab import impair, instance, records
+from dnetlab.lab import impair, instance, inventory, records
 from dnetlab.lab.apply import ApplyOptions, ApplyResult, apply
 from dnetlab.lab.preflight import preflight
 from dnetlab.lab.progress import PlainReporter, Reporter
 from dnetlab.lab.session import DEFAULT_WORKERS, Session, uses_swarm
 from dnetlab.labels import Owner
 from dnetlab.load.pipeline import Loaded
+from dnetlab.model import Scenario
 from dnetlab.reconcile import swarm
 from dnetlab.reconcile.conflicts import conflicts
-from dnetlab.reconcile.desired import desired_state
+from dnetlab.reconcile.desired import HostDesired, desired_state
+from dnetlab.reconcile.observed import HostObserved
 from dnetlab.reconcile.plan import Plan, reconcile
 
 
@@ -62,6 +65,33 @@ def _record(loaded: Loaded, state: str, variables: Mapping[str, str],
         updated_at=time.time(), instance=lab_instance))
 
 
+def _observe_after(session: Session,
+                   desired: Mapping[str, HostDesired]) -> dict[str, HostObserved] | None:
+    """The hosts read again after `apply` (for the inventory); None when an engine
+    stopped answering (the apply result says so already)."""
+    try:
+        return session.observe(desired)
+    except DnetlabError:
+        return None
+
+
+def _write_inventory(sc: Scenario, owner: Owner,
+                     observed: Mapping[str, HostObserved] | None,
+                     record_root: Path | None) -> None:
+    """`.dnetlab/<lab>.inventory.yaml`: the live addresses as `up` left them (declared
+    ones when the hosts could not be read again)."""
+    live = None
+    if observed is not None:
+        live = {}
+        for o in observed.values():
+            for c in o.owned_containers(owner):
+                key = c.label(labels.KEY)
+                if key:
+                    live[key] = inventory.LiveContainer(
+                        c.state, tuple((e.network_name, e.ipv4, e.ipv6) for e in c.endpoints))
+    inventory.write(inventory.build(sc, live, owner.instance), record_root)
+
+
 def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAULT_WORKERS,
        stop: threading.Event | None = None, variables: Mapping[str, str] | None = None,
        vars_files: tuple[str, ...] = (), record_root: Path | None = None,
@@ -92,16 +122,21 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
             save("applying")
             if plan.empty:
                 save("up")
+                if record:
+                    _write_inventory(sc, owner, observed, record_root)
                 return UpResult(plan, None, time.monotonic() - started)
             result = apply(plan, session.engines, reporter, options=ApplyOptions(workers),
                            stop=stop, title=f"bringing up lab {sc.name}")
             # Docker accepts every step on a host whose swarm gossip never started and
             # only the traffic fails: read the hosts again so that `up` never calls such
             # a lab up (the check is the one preflight makes before a later `up`)
-            broken = (swarm.gossip_problems(
-                owner, sc.hosts, session.observe(desired, swarm=True))
-                if result.ok and uses_swarm(sc.hosts) else [])
+            check = result.ok and uses_swarm(sc.hosts)
+            after = (session.observe(desired, swarm=True) if check
+                     else _observe_after(session, desired))
+            broken = swarm.gossip_problems(owner, sc.hosts, after) if after and check else []
             save("up" if result.ok and not broken else "partial")
+            if record:
+                _write_inventory(sc, owner, after, record_root)
             if broken:
                 raise DnetlabError("the lab was made, but overlays do not work on every "
                                    "host:\n  " + "\n  ".join(broken))

@@ -63,8 +63,12 @@ steps:
     engine = Engine()
     verifier = Verifier(sc, {"local": engine}, lab)  # type: ignore[dict-item]
     since = time.monotonic()
-    threading.Timer(outage_s, flag.touch).start()
-    [result] = verifier.run(resolve_all(sc, lab, sc.steps[0].probes), since=since)
+    timer = threading.Timer(outage_s, flag.touch)
+    timer.start()
+    try:
+        [result] = verifier.run(resolve_all(sc, lab, sc.steps[0].probes), since=since)
+    finally:
+        timer.cancel()  # an outage longer than the test: its flag must not outlive it
     return result, engine
 
 
