@@ -128,17 +128,19 @@ def _stream_attached(conn: Connection, cid: str, sink: Callable[[bytes], None],
     api = conn.api
     with translated(f"host {conn.host.key}: capture helper"):
         sock = api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1})
-        try:
+    try:
+        with translated(f"host {conn.host.key}: capture helper"):
             api.start(cid)
-            if timer is not None:
-                timer.start()
-            for stream, data in frames_iter(sock, tty=False):
-                if stream == 1:
-                    sink(data)
-                else:
-                    said(data)
-        finally:
-            sock.close()
+        if timer is not None:
+            timer.start()
+        # not translated: the sink's own errors (a reader that went away) are the caller's
+        for stream, data in frames_iter(sock, tty=False):
+            if stream == 1:
+                sink(data)
+            else:
+                said(data)
+    finally:
+        sock.close()
 
 
 def _stream_over_ssh(conn: Connection, client: object, cid: str,
