@@ -7,6 +7,7 @@
 #             the xtables extensions: not used for impairments (see
 #             dnetlab/engine/impair.py for why), there for looking at a lab
 #   ip        iproute2's ip
+#   tcpdump   for `dnetlab capture` (pcap from a container's namespace)
 #   sh        the machine's dash; busybox (static) for grep, awk, cat, ...
 #
 # Why dash and not busybox's sh: Debian builds busybox-static with
@@ -17,9 +18,11 @@
 # (--network container:<id>) to apply, read back and remove impairments
 # (docs/impairments.md). Each binary is copied with the shared libraries ldd
 # names, so the image holds only what these tools need (about 8 MB).
-# Label dnetlab.tools.image=1.
+# Label dnetlab.tools.image=1, and dnetlab.tools.contents=$CONTENTS: an image whose
+# contents label differs (one built before tcpdump was added) is built again, so
+# `make engine` / `make test` bring an old machine up to date.
 #
-#   scripts/nettools-image.sh            build it when the engine lacks it
+#   scripts/nettools-image.sh            build it when the engine lacks it (or it is old)
 #   scripts/nettools-image.sh --rebuild  build it again
 set -euo pipefail
 
@@ -28,6 +31,9 @@ export DOCKER_HOST=${DNETLAB_IMAGE_DOCKER_HOST:-unix:///var/run/docker.sock}
 unset DOCKER_CONTEXT
 
 IMAGE=dnetlab/nettools:latest
+# What the image holds; change it whenever make_rootfs adds a tool (dnetlab checks it too:
+# dnetlab/engine/capture.py CONTENTS_LABEL)
+CONTENTS=tc,ip,iptables,tcpdump
 BUSYBOX_BIN=/bin/busybox
 PATH_IN_IMAGE=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -42,13 +48,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 image_script_start "$@"
 
 if ((!rebuild)) && "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
-    log "$IMAGE present"
-    exit 0
+    have=$("$DOCKER" image inspect --format '{{index .Config.Labels "dnetlab.tools.contents"}}' \
+        "$IMAGE" 2>/dev/null || true)
+    if [[ $have == "$CONTENTS" ]]; then
+        log "$IMAGE present"
+        exit 0
+    fi
+    log "$IMAGE holds ${have:-tc,ip,iptables}, not $CONTENTS: building it again"
 fi
 
 need_packages() {
     local missing=() p
-    for p in iproute2 iptables busybox-static; do
+    for p in iproute2 iptables busybox-static tcpdump; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
     done
     if ((${#missing[@]})); then
@@ -82,6 +93,7 @@ make_rootfs() {
     copy_program "$root" "$(command -v ip)" /usr/sbin/ip
     copy_program "$root" "$(command -v tc)" /usr/sbin/tc
     copy_program "$root" "$(command -v xtables-nft-multi)" /usr/sbin/xtables-nft-multi
+    copy_program "$root" "$(PATH=$PATH:/usr/sbin command -v tcpdump)" /usr/sbin/tcpdump
     for t in iptables ip6tables iptables-save ip6tables-save; do
         ln -sf xtables-nft-multi "$root/usr/sbin/$t"
     done
@@ -123,6 +135,7 @@ main() {
             --change 'CMD ["sh"]' \
             --change "ENV PATH=$PATH_IN_IMAGE" \
             --change 'LABEL dnetlab.tools.image=1' \
+            --change "LABEL dnetlab.tools.contents=$CONTENTS" \
             --message "dnetlab scripts/nettools-image.sh: iproute2 $iproute, iptables $iptables" \
             - "$IMAGE")
     if [[ -n $old && $old != "$new" ]]; then
@@ -145,7 +158,8 @@ main() {
             tc filter show dev lo parent d1: | grep -q bytecode
             iptables -N DNETLAB-CHECK
             iptables -S DNETLAB-CHECK >/dev/null
-            echo "tc tbf, htb with a blackhole and a bpf filter, and iptables work"' 2>&1); then
+            tcpdump -Z root -i lo -d icmp >/dev/null
+            echo "tc tbf, htb with a blackhole and a bpf filter, iptables and tcpdump work"' 2>&1); then
         printf '%s\n' "$out" >&2
         "$DOCKER" rmi "$IMAGE" >/dev/null 2>&1 || true # never leave a broken image behind
         die "$IMAGE does not work as intended"

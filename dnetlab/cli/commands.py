@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from dnetlab import __version__
+from dnetlab.cli.capture_cmd import capture
 from dnetlab.cli.graph_cmd import graph
 from dnetlab.errors import DnetlabError, ExitCode, ScenarioInvalid
 
@@ -641,6 +642,9 @@ def exec_(container: str, command: tuple[str, ...], lab_name: str | None) -> Non
         engine.close()
     click.echo(res.output, nl=False)
     raise SystemExit(res.exit_code)
+
+
+cli.add_command(capture)  # dnetlab/cli/capture_cmd.py
 
 
 @cli.command(name="ls")
