@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from dnetlab import __version__
-from dnetlab.cli import exec_cmd
+from dnetlab.cli.exec_cmd import register as register_exec
 from dnetlab.errors import DnetlabError, ExitCode, ScenarioInvalid
 
 if TYPE_CHECKING:
@@ -619,7 +619,7 @@ def _test_down(sc: Any, workers: int | None) -> None:
         click.echo(f"lab {sc.name} is down", err=True)
 
 
-exec_cmd.register(cli)  # `exec` (one container or many) and `shell`
+register_exec(cli)  # `exec` (one container or many) and `shell`
 
 
 @cli.command(name="ls")
