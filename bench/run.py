@@ -113,7 +113,8 @@ def main() -> None:
     parser.add_argument("--no-steps", action="store_true",
                         help="skip the issue-10 step measures (actions, recovered_after_s)")
     parser.add_argument("--no-multihost", action="store_true",
-                        help="skip the issue-5 measures (the test bed's hosts)")
+                        help="skip the issue-5 and issue-12 measures (the test bed's "
+                             "hosts)")
     parser.add_argument("--only", choices=["validate"],
                         help="only these measures: validate = validation, the hard limits "
                              "and graph (issues 2, 9 and 12), no engine needed")
@@ -169,6 +170,9 @@ def main() -> None:
         import multihost_bench
 
         multihost_bench.main(RESULTS)
+        import exec_bench
+
+        exec_bench.main(RESULTS)
 
 
 if __name__ == "__main__":

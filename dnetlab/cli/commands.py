@@ -19,6 +19,7 @@ import click
 
 from dnetlab import __version__
 from dnetlab.cli.capture_cmd import capture
+from dnetlab.cli.exec_cmd import register as register_exec
 from dnetlab.cli.graph_cmd import graph
 from dnetlab.errors import DnetlabError, ExitCode, ScenarioInvalid
 
@@ -622,26 +623,7 @@ def _test_down(sc: Any, workers: int | None) -> None:
         click.echo(f"lab {sc.name} is down", err=True)
 
 
-@cli.command(name="exec", context_settings={"ignore_unknown_options": True})
-@click.argument("container")
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-@_name_option
-def exec_(container: str, command: tuple[str, ...], lab_name: str | None) -> None:
-    """Run a command in a lab container wherever it lives: dnetlab exec c1 -- ip route"""
-    from dnetlab.engine.engine import Engine
-    from dnetlab.lab import records
-    from dnetlab.lab.deployed import scenario_from_record
-    from dnetlab.lab.session import find_container
-
-    sc = scenario_from_record(records.pick(lab_name))
-    host, name = find_container(sc, container)
-    engine = Engine.open(host)
-    try:
-        res = engine.exec(name, list(command))
-    finally:
-        engine.close()
-    click.echo(res.output, nl=False)
-    raise SystemExit(res.exit_code)
+register_exec(cli)  # `exec` (one container or many) and `shell`
 
 
 cli.add_command(capture)  # dnetlab/cli/capture_cmd.py

@@ -120,10 +120,20 @@ _CONTAINERS = _section_keys("containers", lambda v: f"on host {v.get('host', 'lo
 _NETWORKS = _section_keys("networks", lambda v: str(v.get("driver", "bridge")))
 _HOSTS = _section_keys("hosts", lambda v: str(v.get("engine") or "local engine"))
 
+def _first_container(ctx: click.Context, param: click.Parameter,
+                     incomplete: str) -> list[CompletionItem]:
+    """`exec [CONTAINER] -- CMD...` takes everything as `args`: its first word is a
+    container, the rest is the command's own."""
+    if ctx.params.get("args"):
+        return []
+    return _CONTAINERS(ctx, param, incomplete)
+
+
 # parameter name -> its candidates (arguments and options alike)
 BY_NAME: dict[str, Candidates] = {
     "lab_name": _lab_names,
     "container": _CONTAINERS, "containers": _CONTAINERS, "target": _CONTAINERS,
+    "args": _first_container,
     "network": _NETWORKS, "network_key": _NETWORKS, "networks": _NETWORKS,
     "host": _HOSTS, "host_key": _HOSTS, "hosts": _HOSTS,
     "probe_names": _probe_names, "probe": _probe_names, "probes": _probe_names,

@@ -131,6 +131,15 @@ class Engine:
             ExecResult | EngineError]:
         return execs.exec_many(self.conn, jobs, parallel)
 
+    def shell(self, container: str, shell: str) -> int:
+        """An interactive `shell` in `container` on this terminal; its exit status
+        (`shell` module: docker exec -it locally, a pty over the SSH connection)."""
+        from dnetlab.engine import shell as shells
+
+        if self.conn.url.startswith("ssh://"):
+            return shells.run_over_ssh(self.conn, container, shell)
+        return shells.run_local(self.conn, container, shell)
+
     def run_helper(self, image: str, argv: list[str], network_mode: str,
                    helper_labels: dict[str, str], timeout: float = 120.0) -> ExecResult:
         return execs.run_helper(self.conn, image, argv, network_mode, helper_labels, timeout)
