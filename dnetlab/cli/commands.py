@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -446,11 +447,15 @@ def _auto_option(f: F) -> F:
               "declared state.")
 @click.option("--keep-state", is_flag=True, help="With --steps: leave the lab as the steps "
               "left it (`dnetlab up` restores it).")
+@click.option("--capture-failed", "capture_dir", metavar="DIR",
+              type=click.Path(file_okay=False), help="Capture each failed probe's source "
+              "container (pcap, in DIR) while the probe is tried once more; the report "
+              "names the file.")
 @_trust_option
 def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
            vars_files: tuple[str, ...], workers: int | None, fmt: str, output: str | None,
            auto: bool, probe_names: tuple[str, ...], with_steps: bool, keep_state: bool,
-           trust_once: bool) -> None:
+           capture_dir: str | None, trust_once: bool) -> None:
     """Run the lab's probes; exit 0 when all pass, 1 when one fails, 3 when a host's
     engine stopped answering (its probes are errors, the other hosts' results stand)."""
     from dnetlab.cli.verify_view import LiveProgress
@@ -461,6 +466,9 @@ def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
 
     if keep_state and not with_steps:
         raise click.UsageError("--keep-state goes with --steps")
+    if capture_dir and with_steps:
+        raise click.UsageError("--capture-failed takes the static probes' failures; run it "
+                               "without --steps")
     if with_steps:
         loaded, path = _loaded_and_path(file, lab_name, var_items, vars_files)
         require(path, asks(loaded.scenario), once=trust_once, command="verify")
@@ -475,7 +483,8 @@ def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
         with _interruptible() as stop:
             run = lab_verify(sc, workers=workers or DEFAULT_WORKERS, stop=stop, auto=auto,
                              only=probe_names, on_result=progress.result,
-                             on_start=lambda n: progress.start(n, f"verifying lab {sc.name}"))
+                             on_start=lambda n: progress.start(n, f"verifying lab {sc.name}"),
+                             capture_dir=Path(capture_dir) if capture_dir else None)
     finally:
         progress.finish()
     _finish_verify(run.report, fmt, output, False)

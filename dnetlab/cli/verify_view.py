@@ -140,6 +140,8 @@ def _outputs(console: Console, results: tuple[ProbeResult, ...], verbose: bool) 
         head = Text()
         head.append(label, style=style)
         head.append(f" {term_safe(r.name)} (on {term_safe(r.runs_on)}): output")
+        if r.capture is not None:
+            head.append(f" (packets of a retry: {term_safe(r.capture)})")
         console.print()
         console.print(head)
         lines = _trimmed(r.output, verbose) if r.output.strip() else ["(no output)"]

@@ -30,9 +30,11 @@ def verify(sc: Scenario, *, workers: int = DEFAULT_WORKERS, stop: threading.Even
            auto: bool = False, only: tuple[str, ...] = (),
            on_result: Callable[[Any], None] | None = None,
            on_start: Callable[[int], None] | None = None, owner: Owner | None = None,
-           record_root: Path | None = None) -> VerifyRun:
+           record_root: Path | None = None, capture_dir: Path | None = None) -> VerifyRun:
     """Run the scenario's probes (and with `auto` the derived ones) in the live lab: the
-    instance recorded here (`owner`), else the one copy of the lab its hosts run."""
+    instance recorded here (`owner`), else the one copy of the lab its hosts run. With
+    `capture_dir`, each failed probe's source container is captured there while the
+    probe is tried once more (`lab.failcapture`)."""
     from dnetlab.verify.outcome import Report
     from dnetlab.verify.runner import Verifier, live_lab, resolve_all
 
@@ -50,6 +52,11 @@ def verify(sc: Scenario, *, workers: int = DEFAULT_WORKERS, stop: threading.Even
         verifier = Verifier(sc, session.engines, lab, workers=workers, stop=stop,
                             on_result=on_result, owner=owner)
         results = verifier.run(resolved)
+        if capture_dir is not None:
+            from dnetlab.lab.failcapture import capture_failed
+
+            results = capture_failed(sc, session.engines, lab, owner, resolved, results,
+                                     capture_dir, stop)
     finally:
         session.close()
     return VerifyRun(Report(sc.name, tuple(results), time.monotonic() - started,

@@ -47,7 +47,10 @@ A step's `status` is `passed` when every action was done and every probe passed,
 `failed`; an action's is `done`, `failed` or `not run` (an earlier action failed, or the
 run was interrupted). Every probe object has `recovered_after_s`: in a step, the seconds
 from the end of its actions to the try that passed when the first try had failed; else
-null. `summary` counts the steps' probes too. In JUnit each step is a `testsuite` of its
+null. `summary` counts the steps' probes too. With `verify --capture-failed DIR`, a failed
+probe's object also has `capture`: the pcap file of its source container, taken while
+the probe was tried once more (in JUnit: a `capture of a retry: PATH` line of the
+failure's text). In JUnit each step is a `testsuite` of its
 own, named `SCENARIO / step N: NAME`, with a testcase per action (`do: ACTION`, failing
 when it failed) and per probe.
 
@@ -105,6 +108,7 @@ def _probe_json(r: ProbeResult) -> dict[str, Any]:
         "attempts": r.attempts,
         "recovered_after_s": (None if r.recovered_after_s is None
                               else _seconds(r.recovered_after_s)),
+        **({"capture": r.capture} if r.capture is not None else {}),
     }
 
 
@@ -153,6 +157,8 @@ def _details(r: ProbeResult) -> str:
         lines.append(f"attempts: {r.attempts}")
     if r.recovered_after_s is not None:
         lines.append(f"recovered after: {r.recovered_after_s:.2f} s")
+    if r.capture is not None:
+        lines.append(f"capture of a retry: {r.capture}")
     return "\n".join(lines)
 
 

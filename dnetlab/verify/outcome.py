@@ -26,6 +26,9 @@ class ProbeResult:
     # in a step: seconds from the end of its actions to the start of the try that passed,
     # when the first try failed (None when it held at once, or never)
     recovered_after_s: float | None = None
+    # verify --capture-failed: the pcap taken in its source container while it was tried
+    # once more
+    capture: str | None = None
 
 
 ActionStatus = Literal["done", "failed", "not run"]
