@@ -68,3 +68,7 @@ def capture(target: str, bpf: tuple[str, ...], output: str, count: int | None,
     where = "standard output" if output == "-" else output
     click.echo(f"{res.packets} packets captured in {target} ({res.bytes} bytes) to {where}",
                err=True)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(capture)

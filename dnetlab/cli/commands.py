@@ -6,6 +6,7 @@ commands that need them, so `dnetlab --help` starts about as fast as click itsel
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -19,9 +20,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from dnetlab import __version__
-from dnetlab.cli.capture_cmd import capture
-from dnetlab.cli.exec_cmd import register as register_exec
-from dnetlab.cli.graph_cmd import graph
 from dnetlab.errors import DnetlabError, ExitCode, ScenarioInvalid
 
 if TYPE_CHECKING:
@@ -88,7 +86,64 @@ def _print_issues(issues: Any) -> None:
         click.echo(issue.format(), err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose commands of their own modules load only when one of them is run,
+    listed or completed: every `dnetlab` start would otherwise pay their imports (each
+    module a few milliseconds; `dnetlab --help` is measured against `import click`).
+    `--help` lists them with the one-line help kept in LAZY (a test holds it equal to the
+    command's own)."""
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY:
+            importlib.import_module(LAZY[cmd_name][0]).register(self)
+        return self.commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context | None) -> list[str]:
+        return sorted({*self.commands, *LAZY})
+
+    def load_all(self) -> None:
+        for name in LAZY:
+            self.get_command(None, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = [n for n in self.list_commands(ctx)
+                 if (n in LAZY and n not in self.commands)
+                 or not self.commands[n].hidden]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for n in names:
+            cmd = self.commands.get(n)
+            text = cmd.get_short_help_str(limit) if cmd is not None else \
+                _shortened(LAZY[n][1], limit)
+            rows.append((n, text))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _shortened(text: str, limit: int) -> str:
+    """`text` cut at a word to fit `limit` columns, as click shortens a command's help."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 0)].rsplit(" ", 1)[0] + "..."
+
+
+# command -> (its module, which has `register(group)`; its one-line help for `--help`)
+LAZY: dict[str, tuple[str, str]] = {
+    "capture": ("dnetlab.cli.capture_cmd",
+                "Capture packets in a lab container's namespace, wherever it lives"),
+    "exec": ("dnetlab.cli.exec_cmd", "Run a command in lab containers wherever they live."),
+    "shell": ("dnetlab.cli.exec_cmd",
+              "An interactive shell in a lab container, wherever it lives"),
+    "graph": ("dnetlab.cli.graph_cmd",
+              "Draw the lab: hosts as groups, networks and containers as nodes"),
+    "inventory": ("dnetlab.cli.inventory_cmd",
+                  "The lab's containers as an Ansible inventory (or JSON)"),
+}
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dnetlab")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr.")
@@ -632,12 +687,6 @@ def _test_down(sc: Any, workers: int | None) -> None:
         click.echo(f"lab {sc.name} is down", err=True)
 
 
-register_exec(cli)  # `exec` (one container or many) and `shell`
-
-
-cli.add_command(capture)  # dnetlab/cli/capture_cmd.py
-
-
 @cli.command(name="ls")
 def ls_() -> None:
     """The labs recorded in .dnetlab/ here, and whether they are up."""
@@ -662,8 +711,6 @@ def ls_() -> None:
         click.echo(f"{n:24} {state:12} {detail}  ({rec.scenario_path})")
 
 
-cli.add_command(graph)
-
 
 def _interrupted_message() -> str:
     hint = _AFTER_INTERRUPT.get(_state["command"] or "")
@@ -682,7 +729,13 @@ def main(argv: list[str] | None = None) -> None:
     # known before click parses anything, for a Ctrl-C that comes that early; group
     # options take no values, so the first command name among the arguments is the command
     _state["command"] = next((a for a in (sys.argv[1:] if argv is None else argv)
-                              if a in cli.commands), None)
+                              if a in cli.list_commands(None)), None)
+    if os.environ.get("_DNETLAB_COMPLETE"):
+        # the shell asks for candidates: only then are they attached (an import that
+        # every `dnetlab` start would pay otherwise)
+        from dnetlab.cli.complete import install
+
+        install(cli)
     try:
         cli.main(args=argv, prog_name="dnetlab", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):

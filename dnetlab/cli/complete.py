@@ -155,6 +155,9 @@ def _quiet(fn: Candidates) -> Candidates:
 
 def attach(group: click.Group) -> None:
     """Give the group's commands' parameters their candidates (those that have none)."""
+    load_all = getattr(group, "load_all", None)
+    if load_all is not None:  # the commands that load lazily (cli/commands.py)
+        load_all()
     for command in group.commands.values():
         if isinstance(command, click.Group):
             attach(command)

@@ -99,3 +99,7 @@ def _scenario(file: str | None, lab_name: str | None, var_items: tuple[str, ...]
     for issue in loaded.warnings:
         click.echo(issue.format(), err=True)
     return loaded.scenario
+
+
+def register(group: click.Group) -> None:
+    group.add_command(graph)

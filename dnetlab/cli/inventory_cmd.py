@@ -1,9 +1,6 @@
-"""`dnetlab inventory`, and shell completion for every command (dnetlab/cli/complete.py).
-
-The package (dnetlab/cli/__init__.py) imports this module after commands.py: importing it
-adds `inventory` to the group and hooks completion in (which reads records only and
-loads nothing heavy). commands.py does not import it: the import graph has no cycle.
-"""
+"""`dnetlab inventory`. The group loads this module when the command is asked for
+(`LAZY` in commands.py, by name: commands.py does not import it, so the import graph has
+no cycle)."""
 
 from __future__ import annotations
 
@@ -11,7 +8,7 @@ import json
 
 import click
 
-from dnetlab.cli.commands import _name_option, _recorded_scenario, _vars_options, cli
+from dnetlab.cli.commands import _name_option, _recorded_scenario, _vars_options
 from dnetlab.errors import DnetlabError
 
 
@@ -58,10 +55,4 @@ def inventory(file: str | None, lab_name: str | None, var_items: tuple[str, ...]
 
 
 def register(group: click.Group) -> None:
-    from dnetlab.cli.complete import install
-
     group.add_command(inventory)
-    install(group)
-
-
-register(cli)

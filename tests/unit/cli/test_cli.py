@@ -93,3 +93,28 @@ def test_missing_argument_is_usage_error(run_cli, args: tuple[str, ...]) -> None
     code, _, err = run_cli(*args)
     assert code == 2
     assert "Missing argument" in err
+
+
+def test_lazy_commands_load_only_when_asked_and_list_their_own_help() -> None:
+    import subprocess
+    import sys
+
+    import click
+
+    from dnetlab.cli.commands import LAZY, cli
+
+    # a fresh interpreter: `dnetlab --help` leaves the lazy modules unloaded
+    probe = ("import sys; from dnetlab.cli import commands; "
+             "commands.cli.main(['--help'], standalone_mode=False); "
+             "print(sorted(m for m in sys.modules if m.endswith('_cmd')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+    for name in LAZY:
+        assert name in done.stdout
+    # the one-line help kept in LAZY is the command's own
+    for name, (_module, short) in LAZY.items():
+        cmd = cli.get_command(click.Context(cli), name)
+        assert cmd is not None
+        own = cmd.get_short_help_str(300)
+        assert own.startswith(short.rstrip(".")), (name, own)
