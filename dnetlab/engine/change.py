@@ -159,8 +159,20 @@ def disconnect(conn: Connection, container_id: str, network: str, name: str) -> 
 
 
 def start_container(conn: Connection, container_id: str, name: str) -> None:
-    with translated(f"host {conn.host.key}: starting container {name}"):
-        conn.api.start(container_id)
+    # A worker that has just (re)joined a swarm may not yet have the overlay's state:
+    # Docker answers "attaching to network failed ... context deadline exceeded" for a
+    # while, then attaches. Tried again until OVERLAY_SETTLE_S; any other error at once.
+    deadline = time.monotonic() + OVERLAY_SETTLE_S
+    while True:
+        try:
+            with translated(f"host {conn.host.key}: starting container {name}"):
+                conn.api.start(container_id)
+            return
+        except EngineError as exc:
+            if "attaching to network failed" not in exc.message or \
+                    time.monotonic() > deadline:
+                raise
+        time.sleep(1.0)
 
 
 def unpause(conn: Connection, container_id: str, name: str) -> None:

@@ -92,7 +92,9 @@ def run_over_ssh(conn: Connection, container: str, shell: str) -> int:
             termios.tcsetattr(stdin_fd, termios.TCSADRAIN, saved)
         if old_winch is not None:
             signal.signal(signal.SIGWINCH, old_winch)
-    status = chan.recv_exit_status() if chan.exit_status_ready() else 255
+    # the exit status is a message of its own, which may come a moment after the end of
+    # the output: wait for it (bounded) rather than call a finished shell a failure
+    status = chan.recv_exit_status() if chan.status_event.wait(10) else 255
     chan.close()
     return int(status)
 
