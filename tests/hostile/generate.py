@@ -56,6 +56,39 @@ def networks_10k() -> Case:
 
 
 @case
+def lab_2000() -> Case:
+    """A large valid lab (issue 13): 2,000 containers on 40 networks with static addresses
+    and aliases, 4,000 probes of four kinds (ping, dns, tcp, a cross-network ping by
+    `key@network`). bench/limits_bench.py times `validate` of it (target < 1 s)."""
+    nets, conts, probes = 40, 2000, 4000
+    lines = [HEAD.rstrip("\n"), "networks:"]
+    lines += [f"  net{n}: {{subnet: 10.{100 + n}.0.0/22, gateway: 10.{100 + n}.0.1}}"
+              for n in range(nets)]
+    lines.append("containers:")
+    for c in range(conts):
+        n, slot = c % nets, c // nets
+        lines.append(f"  c{c}: {{image: busybox, command: sleep infinity, networks: "
+                     f"{{net{n}: {{ipv4: 10.{100 + n}.0.{10 + slot}, aliases: [s{c}]}}}}}}")
+    lines.append("probes:")
+    for p in range(probes):
+        a = p % conts
+        b = (a + nets) % conts  # same network as a
+        kind = p % 4
+        if kind == 0:
+            lines.append(f"  - {{type: ping, from: c{a}, to: c{b}}}")
+        elif kind == 1:
+            lines.append(f"  - {{type: dns, from: c{a}, name: s{b}}}")
+        elif kind == 2:
+            lines.append(f"  - {{type: tcp, from: c{a}, to: c{b}, port: 80, expect: closed}}")
+        else:
+            other = (a + 1) % conts
+            lines.append(f"  - {{type: ping, from: c{a}, to: 'c{other}@net{other % nets}', "
+                         "expect: unreachable}")
+    return _text("big-lab-2000", "\n".join(lines) + "\n", 0,
+                 "40 network(s), 2000 container(s), 4000 probe(s)")
+
+
+@case
 def probes_600() -> Case:
     """`from` and `to` lists of 600 containers (10 KB): 359,400 probes, 35 s."""
     keys = ", ".join(f"c{i}" for i in range(600))
