@@ -17,40 +17,18 @@ from pathlib import Path
 
 from common import run_cli
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.unit.graph.biglab import big_lab  # one generator for the bench and the tests
+
 DNETLAB = [sys.executable, "-m", "dnetlab"]
 TARGETS = {"graph_200_s": ("<", 1.0)}
-HOSTS = ("h1", "h2", "h3")
-
-
-def scenario(n: int = 200) -> str:
-    """The shape of tests/unit/graph/biglab.py: a bridge per host, an overlay across the
-    hosts that every fourth container joins, an impairment on every tenth attachment."""
-    lines = ["version: 1", "name: bench-graph", "hosts:",
-             "  h1: {engine: 'ssh://root@10.99.0.1', swarm: manager, "
-             "advertise_addr: 10.99.0.1}",
-             "  h2: {engine: 'ssh://root@10.99.1.2', swarm: worker}",
-             "  h3: {engine: 'ssh://root@10.99.0.3', swarm: worker}",
-             "networks:", "  core: {driver: overlay, subnet: 10.60.0.0/22}"]
-    lines += [f"  lan{i}: {{subnet: 10.50.{i}.0/24, hosts: [{h}]}}"
-              for i, h in enumerate(HOSTS, start=1)]
-    lines.append("containers:")
-    for i in range(n):
-        host = i % len(HOSTS) + 1
-        nets = [f"lan{host}: {{ipv4: 10.50.{host}.{10 + i // len(HOSTS)}"
-                + (", impair: {delay: 20}" if i % 10 == 0 else "") + "}"]
-        if i % 4 == 0:
-            nets.append(f"core: {{ipv4: 10.60.{i // 200}.{10 + i % 200}}}")
-        lines.append(f"  c{i}: {{image: busybox, host: h{host}, command: sleep infinity, "
-                     f"networks: {{{', '.join(nets)}}}}}")
-    lines += ["probes:", "  - {type: ping, from: c0, to: c4}"]
-    return "\n".join(lines) + "\n"
 
 
 def run(rounds: int = 5) -> dict[str, float]:
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="dnetlab-bench-graph-") as tmp:
         d = Path(tmp)
-        (d / "big.yaml").write_text(scenario())
+        (d / "big.yaml").write_text(big_lab(200, "bench-graph"))
         for fmt in ("html", "mermaid", "dot", "json"):
             times = [run_cli([*DNETLAB, "graph", "big.yaml", "--format", fmt, "-o",
                               f"out.{fmt}"], d)[0] for _ in range(rounds)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
-from typing import Literal
+from typing import Literal, TypeVar
 
 from dnetlab import labels
 from dnetlab.model import DEFAULT_BRIDGE, Host, Impairment
@@ -186,6 +186,17 @@ def _relink_cause(spec: ContainerSpec, renewed: Mapping[str, str]) -> str | None
     return None
 
 
+_Live = TypeVar("_Live", LiveNetwork, LiveContainer)
+
+
+def _by_key(objects: Iterable[_Live]) -> dict[str, list[_Live]]:
+    """Owned objects grouped by the scenario key on their label."""
+    grouped: dict[str, list[_Live]] = {}
+    for o in objects:
+        grouped.setdefault(o.label(labels.KEY) or "", []).append(o)
+    return grouped
+
+
 def _drift(kind: str, live: str | None, desired: str) -> str:
     fields = labels.changed_fields(live, desired)
     if fields:
@@ -226,18 +237,23 @@ class _HostReconciler:
             if v.name not in have:
                 self.ops.append(Op("create-volume", self.h, v.name, "not found", volume=v))
 
+    def _keep_named(self, remove: Literal["remove-network", "remove-container"], key: str,
+                    name: str, lives: list[_Live]) -> _Live | None:
+        """The live object named `name` among those this lab labelled with `key`; the
+        others (left by a renamed lab, or a copy made by hand with our labels) are
+        removed."""
+        live = next((o for o in lives if o.name == name), None)
+        for extra in lives:
+            if extra is not live:
+                self.ops.append(Op(remove, self.h, extra.name,
+                                   "duplicate or renamed", key, extra.id))
+        return live
+
     def networks(self) -> None:
-        owned: dict[str, list[LiveNetwork]] = {}
-        for n in self.o.owned_networks(self.owner):
-            owned.setdefault(n.label(labels.KEY) or "", []).append(n)
+        owned = _by_key(self.o.owned_networks(self.owner))
         wanted = {n.key for n in self.d.networks}
         for spec in self.d.networks:
-            lives = owned.get(spec.key, [])
-            live = next((n for n in lives if n.name == spec.name), None)
-            for extra in lives:
-                if extra is not live:
-                    self.ops.append(Op("remove-network", self.h, extra.name,
-                                       "duplicate or renamed", spec.key, extra.id))
+            live = self._keep_named("remove-network", spec.key, spec.name, owned.get(spec.key, []))
             if live is None:
                 self.fresh_networks.add(spec.key)
                 self.ops.append(Op("create-network", self.h, spec.name, "not found", spec.key,
@@ -259,9 +275,7 @@ class _HostReconciler:
                                        key, live.id))
 
     def containers(self) -> None:
-        owned: dict[str, list[LiveContainer]] = {}
-        for c in self.o.owned_containers(self.owner):
-            owned.setdefault(c.label(labels.KEY) or "", []).append(c)
+        owned = _by_key(self.o.owned_containers(self.owner))
         wanted = {c.key for c in self.d.containers}
         renewed: dict[str, str] = {}  # key -> "created" or "recreated" by this plan
         # the linked containers first, so that a linker knows whether its targets renew
@@ -279,11 +293,7 @@ class _HostReconciler:
 
     def _container(self, spec: ContainerSpec, lives: list[LiveContainer],
                    renewed: dict[str, str]) -> None:
-        live = next((c for c in lives if c.name == spec.name), None)
-        for extra in lives:
-            if extra is not live:
-                self.ops.append(Op("remove-container", self.h, extra.name,
-                                   "duplicate or renamed", spec.key, extra.id))
+        live = self._keep_named("remove-container", spec.key, spec.name, lives)
         if live is None:
             renewed[spec.key] = "created"
             self.ops.append(Op("create-container", self.h, spec.name, "not found", spec.key,

@@ -323,11 +323,10 @@ class Verifier:
 
     def _try_one(self, item: _Pending) -> Output:
         one = _Pending(item.resolved, item.command)
-        if item.resolved.runs_on.startswith("host:") or \
-                not self.engines[item.resolved.host].runs_execs_over_ssh:
-            done = self._run_source(item.resolved.runs_on, [one])
-        else:
+        if self._batched_per_host(item.resolved.runs_on, item.resolved.host):
             done = self._run_host(item.resolved.host, [(item.resolved.runs_on, [one])])
+        else:
+            done = self._run_source(item.resolved.runs_on, [one])
         _, code, output = done[0]
         return code, output
 
@@ -388,6 +387,12 @@ class Verifier:
         res = self._judge(item, code, output, 0.0, final=True, reference=reference)
         return None if res.status == "failed" else res
 
+    def _batched_per_host(self, src: str, host: str) -> bool:
+        """Whether probes from `src` run in their host's one SSH command (`_run_host`):
+        a container's on an engine reached over SSH; host probes and the containers of
+        local and tcp:// engines run one exec per source (`_run_source`)."""
+        return not src.startswith("host:") and self.engines[host].runs_execs_over_ssh
+
     def _submit_round(self, pool: ThreadPoolExecutor,
                       groups: Mapping[str, Sequence[_Pending]]) -> list[Future[list[
                           tuple[_Pending, int | None, str]]]]:
@@ -397,7 +402,7 @@ class Verifier:
         by_host: dict[str, list[tuple[str, Sequence[_Pending]]]] = {}
         for src, items in groups.items():
             host = items[0].resolved.host
-            if not src.startswith("host:") and self.engines[host].runs_execs_over_ssh:
+            if self._batched_per_host(src, host):
                 by_host.setdefault(host, []).append((src, items))
             else:
                 futures.append(pool.submit(self._run_source, src, items))

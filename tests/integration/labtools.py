@@ -50,6 +50,21 @@ def write(path: Path, text: str) -> str:
     return str(path)
 
 
+def pair_lab(name: str, octet: int, probes: str) -> str:
+    """c1 (.10) and c2 (.11) on one bridge `lan`, 10.233.OCTET.0/24, and `probes` (YAML
+    list items, each on its own line, indented by two spaces)."""
+    return f"""
+version: 1
+name: {name}
+networks:
+  lan: {{subnet: 10.233.{octet}.0/24}}
+containers:
+  c1: {{image: busybox, command: sleep infinity, networks: {{lan: {{ipv4: 10.233.{octet}.10}}}}}}
+  c2: {{image: busybox, command: sleep infinity, networks: {{lan: {{ipv4: 10.233.{octet}.11}}}}}}
+probes:
+{probes}"""
+
+
 def two_net_lab(name: str, *, extra: str = "", c2_command: str = "sleep infinity") -> str:
     """Three containers on two bridges; c2 is on both."""
     return f"""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from junitparser import JUnitXml
 
-from tests.integration.labtools import lab_name, write
+from tests.integration.labtools import lab_name, pair_lab, write
 from tests.integration.test_capture import echo_requests
 
 DNETLAB = [sys.executable, "-m", "dnetlab"]
@@ -21,18 +21,10 @@ def test_a_failed_probe_is_captured_while_it_is_tried_again(
         lab_dir: Path, lab_names: list[str]) -> None:
     name = lab_name("cf")
     lab_names.append(name)
-    path = write(lab_dir / "lab.yaml", f"""
-version: 1
-name: {name}
-networks:
-  lan: {{subnet: 10.233.7.0/24}}
-containers:
-  c1: {{image: busybox, command: sleep infinity, networks: {{lan: {{ipv4: 10.233.7.10}}}}}}
-  c2: {{image: busybox, command: sleep infinity, networks: {{lan: {{ipv4: 10.233.7.11}}}}}}
-probes:
-  - {{name: reaches c2, type: ping, from: c1, to: c2}}
-  - {{name: c2 is unreachable (it is not), type: ping, from: c1, to: c2, expect: unreachable}}
-""")
+    path = write(lab_dir / "lab.yaml", pair_lab(name, 7, """\
+  - {name: reaches c2, type: ping, from: c1, to: c2}
+  - {name: c2 is unreachable (it is not), type: ping, from: c1, to: c2, expect: unreachable}
+"""))
     up = subprocess.run([*DNETLAB, "up", path], cwd=lab_dir, capture_output=True, text=True,
                         timeout=120, check=False)
     assert up.returncode == 0, up.stderr

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.integration.labtools import lab_name, write
+from tests.integration.labtools import lab_name, pair_lab, write
 
 DNETLAB = [sys.executable, "-m", "dnetlab"]
 
@@ -23,18 +23,10 @@ def test_the_graph_draws_what_the_last_verify_found(lab_dir: Path,
                                                      lab_names: list[str]) -> None:
     name = lab_name("gr")
     lab_names.append(name)
-    path = write(lab_dir / "lab.yaml", f"""
-version: 1
-name: {name}
-networks:
-  lan: {{subnet: 10.233.8.0/24}}
-containers:
-  c1: {{image: busybox, command: sleep infinity, networks: {{lan: {{ipv4: 10.233.8.10}}}}}}
-  c2: {{image: busybox, command: sleep infinity, networks: {{lan: {{ipv4: 10.233.8.11}}}}}}
-probes:
-  - {{name: fine, type: ping, from: c1, to: c2}}
-  - {{name: wrong, type: ping, from: c2, to: c1, expect: unreachable}}
-""")
+    path = write(lab_dir / "lab.yaml", pair_lab(name, 8, """\
+  - {name: fine, type: ping, from: c1, to: c2}
+  - {name: wrong, type: ping, from: c2, to: c1, expect: unreachable}
+"""))
     assert _run(lab_dir, "up", path).returncode == 0
     before = json.loads(_run(lab_dir, "graph", "--format", "json").stdout)
     assert not before.get("probes")

@@ -1,5 +1,5 @@
 """A lab of N containers over three hosts, for the graph's tests (bench/graph_bench.py
-writes the same shape): a bridge per host, an overlay across them that every fourth
+times `dnetlab graph` of it): a bridge per host, an overlay across them that every fourth
 container joins too, an impairment on every tenth attachment, and a few probes."""
 
 from __future__ import annotations
