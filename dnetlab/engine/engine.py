@@ -158,3 +158,6 @@ class Engine:
     # -- preflight ---------------------------------------------------------------------------
     def probe_ipvlan(self, parent: str | None, image: str) -> str | None:
         return support.probe_ipvlan(self.conn, parent, image)
+
+    def probe_vlan_parent(self, driver: str, parent: str) -> str | None:
+        return support.probe_vlan_parent(self.conn, driver, parent)

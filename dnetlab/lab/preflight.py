@@ -29,6 +29,7 @@ def preflight(sc: Scenario, owner: Owner, session: Session, desired: Mapping[str
     problems += swarm.gossip_problems(owner, sc.hosts, observed)
     if any(n.driver == "ipvlan" for n in sc.networks):
         problems += _ipvlan_support(sc, session)
+    problems += _vlan_parent_support(sc, session, observed)
     if not problems and any(d.impaired for d in desired.values()):
         problems += impair.preflight_problems(session, desired, observed, reporter)
     if problems:
@@ -97,4 +98,27 @@ def _ipvlan_support(sc: Scenario, session: Session) -> list[str]:
                 problems.append(f"host {host}: network {n.key!r} uses the ipvlan driver, which "
                                 f"this host's kernel does not support ({reason}); use macvlan "
                                 "or bridge")
+    return problems
+
+
+def _vlan_parent_support(sc: Scenario, session: Session,
+                         observed: Mapping[str, HostObserved]) -> list[str]:
+    """A parent such as eth0.10 is VLAN 10 on eth0, which Docker creates with the network;
+    where the kernel has no 802.1Q support that fails halfway through `up`. Find out
+    first with a throwaway network, on each host that lacks the lab's network yet (an
+    existing one already holds the parent)."""
+    problems = []
+    for n in sc.networks:
+        if n.driver not in ("macvlan", "ipvlan") or not n.parent or "." not in n.parent:
+            continue
+        for host in n.hosts:
+            if any(o.name == n.name for o in observed[host].networks):
+                continue
+            reason = session.engines[host].probe_vlan_parent(n.driver, n.parent)
+            if reason and "vlan link" in reason:
+                problems.append(
+                    f"host {host}: network {n.key!r} needs {n.parent}, a VLAN sub-interface "
+                    f"of {n.parent.rsplit('.', 1)[0]} that Docker could not create "
+                    f"({reason}): this host's kernel has no 802.1Q VLAN support (module "
+                    "8021q); load it there, or use a parent interface that exists")
     return problems
