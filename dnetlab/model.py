@@ -82,6 +82,13 @@ class Network:
     options: Pairs = ()
     labels: Pairs = ()
     impair: Impairment | None = None  # the default of its attachments
+    # an existing network the lab uses but never creates, changes or removes (spec 10.2)
+    external: bool = False
+
+    @property
+    def default_bridge(self) -> bool:
+        """Docker's default bridge, named as an external network."""
+        return self.external and self.name == DEFAULT_BRIDGE
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,13 @@ def print_status(st: LabStatus) -> None:
                               e.ipv6 or "-", e.mac or "-", drift if i == 0 else "")
         console.print(table)
         nets = Table(title_justify="left")
-        for col in ("network", "name", "driver", "subnets", "state", "drift"):
+        for col in ("network", "name", "driver", "subnets", "owner", "state", "drift"):
             nets.add_column(col)
         for n in (n for n in st.networks if n.host == host):
             drift = "; ".join(d.split(": ", 1)[-1] for d in n.drift) or "-"
-            nets.add_row(n.key, n.name, n.driver, ", ".join(n.subnets) or "-", n.state, drift)
+            # an external network is the user's: shown, never changed (spec 10.2)
+            nets.add_row(n.key, n.name, n.driver, ", ".join(n.subnets) or "-",
+                         "external" if n.external else "lab", n.state, drift)
         if nets.row_count:
             console.print(nets)
     verdict = "up to date" if st.up_to_date else f"{len(st.plan.ops)} pending change(s)"

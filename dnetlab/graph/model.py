@@ -6,6 +6,9 @@ A network that lives on one host belongs to that host's group; one that spans ho
 overlay) belongs to none. Containers on Docker's default bridge, or on the host's own
 network, are attached to a network node made for them on their host, so that every
 container's connectivity is on the picture (what containerlab's graph leaves out).
+An external network (used, not owned) gets a node per host that uses it, marked
+"external"; Docker's default bridge named as one is the same node as the default bridge
+of the containers that declare no network.
 
 When the last verify's report is given, each probe's outcome is kept, and a failed
 probe becomes an edge from the container it ran in to the container it aimed at.
@@ -18,10 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dnetlab.model import DEFAULT_BRIDGE, Container, Scenario
+from dnetlab.model import DEFAULT_BRIDGE, Container, Network, Scenario
 from dnetlab.probes.registry import runs_on, target_of
 
-NetworkKind = Literal["declared", "default-bridge", "host"]
+# "external": a network the lab uses but does not own (spec 10.2), one node per host
+NetworkKind = Literal["declared", "default-bridge", "host", "external"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,8 @@ def build(sc: Scenario, report: Mapping[str, Any] | None = None) -> Graph:
     networks: list[GraphNetwork] = []
     net_ids: dict[str, str] = {}
     for n in sc.networks:
+        if n.external:
+            continue  # a node per host that uses it, below
         net_ids[n.key] = f"n{len(networks)}"
         subnet = str(n.subnet) if n.subnet is not None else None
         label = " ".join(x for x in (n.key, f"({n.driver})", subnet) if x)
@@ -124,7 +130,24 @@ def build(sc: Scenario, report: Mapping[str, Any] | None = None) -> Graph:
                                      subnet, n.hosts[0] if len(n.hosts) == 1 else None,
                                      n.hosts))
 
+    bridge_external = next((n for n in sc.networks if n.default_bridge), None)
+
+    def external(n: Network, host: str) -> str:
+        key = f"{DEFAULT_BRIDGE if n.default_bridge else n.key}@{host}"
+        if key not in net_ids:
+            net_ids[key] = f"n{len(networks)}"
+            subnet = str(n.subnet) if n.subnet is not None else None
+            what = "external, Docker's default bridge" if n.default_bridge else (
+                "external" if n.name == n.key else f"external {n.name}")
+            label = " ".join(x for x in (n.key, f"({what})", subnet) if x)
+            networks.append(GraphNetwork(net_ids[key], key, label, "external",
+                                         "bridge" if n.default_bridge else "external",
+                                         subnet, host, (host,)))
+        return net_ids[key]
+
     def made_up(kind: NetworkKind, host: str) -> str:
+        if kind == "default-bridge" and bridge_external is not None:
+            return external(bridge_external, host)  # one network: one node
         # Docker's default bridge and the host's network are per host: one node each
         key = f"{DEFAULT_BRIDGE if kind == 'default-bridge' else 'host'}@{host}"
         if key not in net_ids:
@@ -136,6 +159,7 @@ def build(sc: Scenario, report: Mapping[str, Any] | None = None) -> Graph:
                                          None, host, (host,)))
         return net_ids[key]
 
+    by_key = {n.key: n for n in sc.networks}
     results = _results(report)
     cont_ids = {c.key: f"c{i}" for i, c in enumerate(sc.containers)}
     probes = _outcomes(sc, results, cont_ids) if report is not None else ()
@@ -153,8 +177,9 @@ def build(sc: Scenario, report: Mapping[str, Any] | None = None) -> Graph:
         for a in c.attachments:
             impair = a.impair.describe() if a.impair is not None and not a.impair.empty \
                 else None
-            attachments.append(Attachment(cid, net_ids[a.network], _address(c, a.network),
-                                          impair))
+            n = by_key[a.network]
+            node = external(n, c.host) if n.external else net_ids[a.network]
+            attachments.append(Attachment(cid, node, _address(c, a.network), impair))
     return Graph(sc.name, sc.description, hosts, tuple(networks), tuple(containers),
                  tuple(attachments), probes, verified=report is not None)
 

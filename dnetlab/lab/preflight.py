@@ -4,7 +4,7 @@ lab is changed before it passes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from dnetlab.engine.engine import Engine
@@ -16,15 +16,32 @@ from dnetlab.lab.session import Session
 from dnetlab.labels import Owner
 from dnetlab.model import Host, Scenario
 from dnetlab.reconcile import swarm
-from dnetlab.reconcile.conflicts import conflicts, missing_images
+from dnetlab.reconcile.conflicts import (
+    ExternalProblem,
+    conflicts,
+    external_problems,
+    missing_images,
+)
 from dnetlab.reconcile.desired import HostDesired
 from dnetlab.reconcile.observed import HostObserved
+
+# An external network's problem as the user reads it: located at its entry in the file
+# (FILE:LINE:COL: networks.KEY.external: ...) when the caller knows the file
+Locate = Callable[[ExternalProblem], str]
+
+
+def located_externals(desired: Mapping[str, HostDesired],
+                      observed: Mapping[str, HostObserved],
+                      locate: Locate | None = None) -> list[str]:
+    return [locate(p) if locate is not None else p.text()
+            for p in external_problems(desired, observed)]
 
 
 def preflight(sc: Scenario, owner: Owner, session: Session, desired: Mapping[str, HostDesired],
               observed: dict[str, HostObserved], reporter: Reporter,
-              pull: bool = True) -> None:
-    problems = conflicts(owner, desired, observed)
+              pull: bool = True, locate: Locate | None = None) -> None:
+    problems = located_externals(desired, observed, locate)
+    problems += conflicts(owner, desired, observed)
     problems += swarm.conflicts(owner, sc.hosts, observed)
     problems += swarm.gossip_problems(owner, sc.hosts, observed)
     if any(n.driver == "ipvlan" for n in sc.networks):

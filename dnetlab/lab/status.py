@@ -43,6 +43,7 @@ class NetworkStatus:
     subnets: tuple[str, ...]
     state: str  # present / missing
     drift: tuple[str, ...]
+    external: bool = False  # used, not owned: never created, changed or removed
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ class LabStatus:
                 for c in self.containers],
             "networks": [
                 {"key": n.key, "name": n.name, "host": n.host, "driver": n.driver,
-                 "subnets": list(n.subnets), "state": n.state, "drift": list(n.drift)}
+                 "subnets": list(n.subnets), "state": n.state, "drift": list(n.drift),
+                 "external": n.external}
                 for n in self.networks],
             "pending_changes": [op.describe() for op in self.plan.ops],
         }
@@ -116,5 +118,11 @@ def status(sc: Scenario, owner: Owner | None = None,
                 ns.key, ns.name, host, net.driver if net else ns.driver,
                 net.subnets if net else tuple(s for s, _, _ in ns.ipam),
                 "present" if net else "missing", tuple(causes.get((host, ns.name), ()))))
+        for x in d.externals:
+            found = o.network_named(x.name)
+            networks.append(NetworkStatus(
+                x.key, x.name, host, found.driver if found else "-",
+                found.subnets if found else (), "present" if found else "missing", (),
+                external=True))
     seen = sorted({i for o in observed.values() for i in o.instances(sc.name)})
     return LabStatus(sc.name, tuple(containers), tuple(networks), plan, owner, tuple(seen))

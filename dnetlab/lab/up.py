@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,14 +13,14 @@ from dnetlab import labels
 from dnetlab.errors import DnetlabError
 from dnetlab.lab import impair, instance, inventory, records
 from dnetlab.lab.apply import ApplyOptions, ApplyResult, apply
-from dnetlab.lab.preflight import preflight
+from dnetlab.lab.preflight import located_externals, preflight
 from dnetlab.lab.progress import PlainReporter, Reporter
 from dnetlab.lab.session import DEFAULT_WORKERS, Session, uses_swarm
 from dnetlab.labels import Owner
 from dnetlab.load.pipeline import Loaded
 from dnetlab.model import Scenario
 from dnetlab.reconcile import swarm
-from dnetlab.reconcile.conflicts import conflicts
+from dnetlab.reconcile.conflicts import ExternalProblem, conflicts
 from dnetlab.reconcile.desired import HostDesired, desired_state
 from dnetlab.reconcile.observed import HostObserved
 from dnetlab.reconcile.plan import Plan, reconcile
@@ -44,12 +44,20 @@ def plan_up(loaded: Loaded, record_root: Path | None = None) -> tuple[Plan, list
         desired = desired_state(sc, lab_instance, impair.deployed(sc.name, record_root))
         observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
         impair.observe_impairments(session, desired, observed, owner)
-        problems = conflicts(owner, desired, observed)
+        problems = located_externals(desired, observed, locator(loaded))
+        problems += conflicts(owner, desired, observed)
         problems += swarm.conflicts(owner, sc.hosts, observed)
         problems += swarm.gossip_problems(owner, sc.hosts, observed)
         return reconcile(owner, desired, observed, sc.hosts), problems
     finally:
         session.close()
+
+
+def locator(loaded: Loaded) -> Callable[[ExternalProblem], str]:
+    """An external network's problem, located at its `external:` in the file."""
+    def locate(p: ExternalProblem) -> str:
+        return loaded.issue(("networks", p.key, "external"), p.message, p.hint).format()
+    return locate
 
 
 def _record(loaded: Loaded, state: str, variables: Mapping[str, str],
@@ -112,7 +120,8 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
             desired = desired_state(sc, lab_instance, impair.deployed(sc.name, record_root))
             observed = session.observe(desired, swarm=uses_swarm(sc.hosts))
             impair.observe_impairments(session, desired, observed, owner)
-            preflight(sc, owner, session, desired, observed, reporter)
+            preflight(sc, owner, session, desired, observed, reporter,
+                      locate=locator(loaded))
             plan = reconcile(owner, desired, observed, sc.hosts)
             def save(state: str) -> None:
                 if record:

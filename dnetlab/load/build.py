@@ -282,7 +282,9 @@ class Builder:
               if "ipv6_subnet" in v else None)
         return Network(
             key=key,
-            name=v.get("name") or f"{self.data.get('name', 'lab')}-{key}",
+            # an external network is named as it is: by default its key (as in Compose)
+            name=v.get("name") or (key if v.get("external") is True
+                                   else f"{self.data.get('name', 'lab')}-{key}"),
             driver=v.get("driver", "bridge"),
             subnet=subnet,
             gateway=parse_ipv4(v["gateway"], (*p, "gateway"), self.out) if "gateway" in v else None,
@@ -302,6 +304,7 @@ class Builder:
             labels=_pairs(v.get("labels")),
             impair=(impairment.parse(v["impair"], (*p, "impair"), self.out)
                     if "impair" in v else None),
+            external=v.get("external") is True,
         )
 
     # -- containers ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ found errors, because later stages would only repeat them in other words.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dnetlab.errors import Issue, ScenarioInvalid
@@ -21,7 +21,7 @@ from dnetlab.load.schema import SchemaIssue, check_all
 from dnetlab.load.semantic import check as check_semantics
 from dnetlab.load.source import Source, read_source
 from dnetlab.load.steps import with_steps
-from dnetlab.load.yamlload import Mark, Positions, YamlProblem, load_yaml
+from dnetlab.load.yamlload import Mark, Path, Positions, YamlProblem, load_yaml
 from dnetlab.model import Scenario
 
 
@@ -32,10 +32,20 @@ class Loaded:
     warnings: tuple[Issue, ...]
     asks: tuple[Ask, ...] = ()  # what the file asks of the machine (load/asks.py)
     ask_issues: tuple[Issue, ...] = ()  # the same, as located warnings
+    # where each value stands in the file: for problems found after validation (a
+    # preflight's), located as validation's are
+    positions: Positions | None = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> str:
         return self.rendered.source.path
+
+    def issue(self, path: Path, message: str, hint: str | None) -> Issue:
+        """A problem at `path` of the file (its value; its key when it has no value)."""
+        mark = None
+        if self.positions is not None:
+            mark = self.positions.of_value(path) or self.positions.of_key(path)
+        return _Locator(self.rendered).issue(mark, dotted(path), message, hint)
 
 
 class _Locator:
@@ -156,7 +166,7 @@ def parse(rendered: Rendered, *, trusted: bool = False) -> Loaded:
     located = tuple(loc.issue(positions.of_value(a.path), dotted(a.path), f"asks: {a.what}",
                               "approve with `dnetlab trust FILE` (or --trust for one run)",
                               "warning") for a in found)
-    return Loaded(sc, rendered, tuple(issues), found, located)
+    return Loaded(sc, rendered, tuple(issues), found, located, positions)
 
 
 def load_source(source: Source, variables: Variables | None = None,

@@ -51,6 +51,9 @@ class Checker:
         # networks of each container, made once: a probe asks for them every time
         self.nets_of: Mapping[str, frozenset[str]] = {
             c.key: frozenset(a.network for a in c.attachments) for c in sc.containers}
+        # keys of external networks that are Docker's default bridge: a container with
+        # no networks is on it too
+        self.default_bridges = frozenset(n.key for n in sc.networks if n.default_bridge)
         self._apart: dict[tuple[str, str], bool] = {}  # (a, b): they share no network
         # every name a container's /etc/hosts or DNS may know besides the keys: network
         # aliases, link aliases, extra_hosts names; and what a bare hostname suggests
@@ -121,6 +124,9 @@ class Checker:
         for n in self.sc.networks:
             p: Path = ("networks", n.key)
             raw = self.data["networks"][n.key]
+            if n.external:
+                self._external(n, p, raw)
+                continue
             if n.driver == "overlay" and not managers:
                 self.out.error((*p, "driver"), "an overlay network needs swarm hosts",
                                "give the hosts `swarm: manager` / `swarm: worker`")
@@ -143,6 +149,20 @@ class Checker:
                 self.out.warning(p, f"network {n.key!r} has no container and lists no hosts, "
                                  "so it is created nowhere", "add `hosts:` or attach a container",
                                  at_key=True)
+
+    def _external(self, n: Network, p: Path, raw: Mapping[str, Any]) -> None:
+        """An existing network is used as it is: nothing that would create or change it."""
+        for k in raw:
+            if k not in EXTERNAL_KEYS:
+                self.out.error((*p, k), f"`{k}` describes a network the lab creates; an "
+                               "external network is used as it is",
+                               "drop it, or drop `external: true` so that the lab creates "
+                               "and owns the network", at_key=True)
+        if n.name in ("host", "none"):
+            self.out.error((*p, "name") if "name" in raw else p,
+                           f"Docker's {n.name!r} network cannot be joined beside other "
+                           "networks", f"use `network_mode: {n.name}` on the container "
+                           "instead", at_key="name" not in raw)
 
     def _network_addresses(self, n: Network, p: Path) -> None:
         if n.subnet is not None:
@@ -210,6 +230,11 @@ class Checker:
                                    f"{on}, not on {c.host!r} where this "
                                    "container runs", at_key=is_key)
                 host = self.host_by_key.get(c.host)
+                if n.default_bridge and a.aliases:
+                    self.out.error((*ref, "aliases"), "Docker's default bridge takes no "
+                                   "aliases (they work on user-defined networks only)",
+                                   "drop `aliases`; on the default bridge a container is "
+                                   "reached by address", at_key=True)
                 if n.driver == "overlay" and host is not None and host.swarm is None:
                     self.out.error(ref, f"host {c.host!r} takes no part in the swarm, so it "
                                    f"cannot join overlay {n.key!r}",
@@ -299,6 +324,25 @@ class Checker:
                 # each bridge instance is its own segment; an overlay is one across hosts
                 segment = "*" if n.driver == "overlay" else c.host
                 raw = self.data["networks"][n.key]
+                if n.default_bridge and (a.ipv4 is not None or a.ipv6 is not None):
+                    field = "ipv4" if a.ipv4 is not None else "ipv6"
+                    self.out.error((*p, field), "Docker's default bridge takes no static "
+                                   "address (Docker: \"user specified IP address is supported "
+                                   "on user defined networks only\")",
+                                   f"drop `{field}`: the address is dynamic, and probes name "
+                                   f"it as {c.key}@{n.key}")
+                    continue
+                if n.external and a.ipv6 is not None:
+                    self.out.error((*p, "ipv6"), "an external network's IPv6 subnet is not "
+                                   "declared, so no static ipv6 can be checked on it",
+                                   "drop `ipv6`, or let the lab create the network")
+                    continue
+                if n.external and a.ipv4 is not None and "subnet" not in raw:
+                    self.out.error((*p, "ipv4"), "a static address on an external network "
+                                   "needs the subnet it has",
+                                   f"declare it as `subnet:` on network {n.key!r} (preflight "
+                                   "checks that the network has it)")
+                    continue
                 # a subnet that failed to parse was reported already: skip, don't pile on
                 if a.ipv4 is not None and (n.subnet is not None or "subnet" not in raw):
                     self._static(a.ipv4, n.subnet, n.gateway, (*p, "ipv4"), "subnet")
@@ -401,7 +445,8 @@ class Checker:
             for a in c.attachments:
                 hosts_of.setdefault(a.network, set()).add(c.host)
         for n in self.sc.networks:
-            if n.driver in ("bridge", "macvlan", "ipvlan") and not n.hosts_declared:
+            if n.driver in ("bridge", "macvlan", "ipvlan") and not n.hosts_declared \
+                    and not n.external:
                 on = sorted(hosts_of.get(n.key, ()))
                 if len(on) > 1:
                     self.out.warning(("networks", n.key),
@@ -526,7 +571,8 @@ class Checker:
                 self._unknown(tp, "network", n, self.net_keys)
                 return
             cont = self.container_by_key.get(c)
-            if cont is not None and n not in self.nets_of[c]:
+            if cont is not None and n not in self.nets_of[c] and not (
+                    n in self.default_bridges and cont.on_default_bridge):
                 now = self.nets_of[c]  # in a step: after its actions
                 on = [a.network for a in cont.attachments if a.network in now]
                 on += sorted(now - set(on))
@@ -572,6 +618,11 @@ class Checker:
             default = frozenset({"(default bridge)"})
             nets_a = default if ca.network_mode == "bridge" else (self.nets_of[a] or default)
             nets_b = default if cb.network_mode == "bridge" else (self.nets_of[b] or default)
+            if self.default_bridges:  # an external `bridge` is the same network
+                nets_a = frozenset("(default bridge)" if x in self.default_bridges else x
+                                   for x in nets_a)
+                nets_b = frozenset("(default bridge)" if x in self.default_bridges else x
+                                   for x in nets_b)
             apart = self._apart[(a, b)] = nets_a.isdisjoint(nets_b)
         if apart and ca.network_mode != "host":
             self.out.error(p, f"containers {a!r} and {b!r} share no network, so {b!r} has no "
@@ -585,6 +636,10 @@ class Checker:
             if hop not in self.container_set:
                 self._unknown(p, "container", hop, self.container_keys)
 
+
+# what an external network may declare: its Docker name, the subnet it has (for static
+# addresses), and the default impairment of the lab's attachments to it
+EXTERNAL_KEYS = frozenset({"external", "name", "subnet", "impair"})
 
 LINKS_HINT = ("use a user-defined network's DNS instead, or put both on the default bridge")
 

@@ -7,9 +7,11 @@ something (pulling an image, the kernel's ipvlan support) are in `lab`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from ipaddress import ip_network
 
 from dnetlab import labels
+from dnetlab.model import DEFAULT_BRIDGE
 from dnetlab.reconcile.desired import HostDesired
 from dnetlab.reconcile.observed import HostObserved, LiveContainer, LiveNetwork, LiveVolume
 
@@ -115,3 +117,50 @@ def missing_images(desired: Mapping[str, HostDesired],
         for host, d in desired.items()
         if any(ref not in observed[host].images for ref in d.images)
     }
+
+
+@dataclass(frozen=True)
+class ExternalProblem:
+    """An external network that is not as the file says, on a host where a container
+    needs it; located by the caller at the network's entry (`key`)."""
+
+    key: str
+    host: str
+    message: str
+    hint: str
+
+    def text(self) -> str:
+        return f"{self.message}; {self.hint}"
+
+
+def external_problems(desired: Mapping[str, HostDesired],
+                      observed: Mapping[str, HostObserved]) -> list[ExternalProblem]:
+    """Each external network missing where a container of the lab needs it, or without
+    the subnet the file declares for it. Nothing is created for it: the lab never owns it."""
+    problems = []
+    for host, d in desired.items():
+        o = observed[host]
+        for x in d.externals:
+            users = sorted(c.key for c in d.containers
+                           if any(a.network_key == x.key for a in c.attachments))
+            need = f"container{'s' if len(users) > 1 else ''} {', '.join(users)}"
+            live = o.network_named(x.name)
+            if live is None:
+                hint = (f"create it there first (docker network create {x.name}), or drop "
+                        "`external: true` so that the lab creates and owns it")
+                if x.name == DEFAULT_BRIDGE:
+                    hint = ("the engine runs without its default bridge (dockerd --bridge "
+                            "none?): start it with one, or put the containers on a network "
+                            "of the lab's")
+                problems.append(ExternalProblem(
+                    x.key, host, f"host {host}: external network {x.name!r} does not exist "
+                    f"({need} of network {x.key!r} need it); dnetlab never creates an "
+                    "external network", hint))
+            elif x.subnet is not None and x.subnet not in live.subnets:
+                has = ", ".join(live.subnets) or "no subnet"
+                problems.append(ExternalProblem(
+                    x.key, host, f"host {host}: external network {x.name!r} has {has}, not "
+                    f"subnet {x.subnet} as network {x.key!r} declares",
+                    f"declare its real subnet as `subnet:` (docker network inspect "
+                    f"{x.name}), or drop `subnet` and any static ipv4 on it"))
+    return problems

@@ -42,6 +42,19 @@ class AttachmentSpec:
     # egress impairment: not in the container's hash, since changing it is repaired in
     # the container's namespace, never by recreating the container
     impair: Impairment | None = None
+    # on an external network (spec 10.2): connected when missing, but never disconnected;
+    # the container is recreated instead
+    external: bool = False
+
+
+@dataclass(frozen=True)
+class ExternalSpec:
+    """An external network a container on this host uses: checked, never changed."""
+
+    key: str
+    name: str
+    host: str
+    subnet: str | None  # as the file declares it; None: not declared
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,8 @@ class HostDesired:
     # containers whose impairments are read back (docs/impairments.md): those that
     # should have one, and those the lab's previous `up` gave one
     impair_read: frozenset[str] = frozenset()
+    # external networks the containers here use: they must exist here; never changed
+    externals: tuple[ExternalSpec, ...] = ()
 
     @property
     def impaired(self) -> bool:
@@ -149,10 +164,12 @@ def network_spec(sc: Scenario, n: Network, host: str, instance: str) -> NetworkS
 
 def attachment_spec(sc: Scenario, c: Container, a: Attachment) -> AttachmentSpec:
     """How `c` is attached to `a.network`, as `up` connects it (a step's connect too)."""
-    aliases = (c.key, *[x for x in a.aliases if x != c.key])
-    return AttachmentSpec(a.network, sc.network(a.network).name,
+    n = sc.network(a.network)
+    # Docker's default bridge refuses aliases (validation refuses declared ones)
+    aliases = () if n.default_bridge else (c.key, *[x for x in a.aliases if x != c.key])
+    return AttachmentSpec(a.network, n.name,
                           str(a.ipv4) if a.ipv4 else None, str(a.ipv6) if a.ipv6 else None,
-                          aliases, a.mac, a.impair)
+                          aliases, a.mac, a.impair, n.external)
 
 
 def _ports(c: Container) -> tuple[tuple[str, str | None, int | None], ...]:
@@ -241,6 +258,9 @@ def _container_fields(c: Container, mac: str | None,
         "aliases": {a.network_key: list(a.aliases[1:]) for a in attachments if a.aliases[1:]}
         or None,
         "links": [f"{name}:{alias}" for name, alias in links] or None,
+        # a container leaves an external network only by being removed (spec 10.2): a
+        # change of these recreates it rather than disconnecting it
+        "external": sorted(a.network_name for a in attachments if a.external) or None,
         "extra_hosts": [f"{name}:{addr}" for name, addr in c.extra_hosts] or None,
     }
     fields.update({k: v for k, v in optional.items() if v is not None})
@@ -310,7 +330,12 @@ def desired_state(sc: Scenario, instance: str,
         containers = tuple(container_spec(sc, c, instance, depths) for c in sc.containers
                            if c.host == h.key)
         networks = tuple(network_spec(sc, n, h.key, instance) for n in sc.networks
-                         if (h.key == lead if n.driver == "overlay" else h.key in n.hosts))
+                         if not n.external and (h.key == lead if n.driver == "overlay"
+                                                else h.key in n.hosts))
+        used = {a.network_key for c in containers for a in c.attachments if a.external}
+        externals = tuple(ExternalSpec(n.key, n.name, h.key,
+                                       str(n.subnet) if n.subnet is not None else None)
+                          for n in sc.networks if n.key in used)
         images = tuple(sorted({c.image for c in containers}))
         read = {c.name for c in containers if any(a.impair for a in c.attachments)}
         read |= {c.name for c in (deployed.containers if deployed else ())
@@ -319,5 +344,5 @@ def desired_state(sc: Scenario, instance: str,
                  if c.host == h.key and c.key in _impaired_by_steps(sc, deployed)}
         result[h.key] = HostDesired(h.key, networks, containers,
                                     _named_volumes(sc, h.key, instance), images,
-                                    frozenset(read))
+                                    frozenset(read), externals)
     return result

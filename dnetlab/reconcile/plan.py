@@ -266,9 +266,12 @@ class _HostReconciler:
                                    display=line))
                 self.ops.append(Op("create-network", self.h, spec.name, cause, spec.key,
                                    network=spec, display=line))
+        external = {x.name for x in self.d.externals}
         for key, lives in owned.items():
             if key not in wanted:
                 for live in lives:
+                    if live.name in external:
+                        continue  # made by the lab once, external now: never removed
                     if live.scope == "swarm" and key in self.swarm_networks:
                         continue  # an overlay shows on a worker once used; it lives on the leader
                     self.ops.append(Op("remove-network", self.h, live.name, "not in scenario",
@@ -361,6 +364,18 @@ class _HostReconciler:
     def _recreate_cause(self, spec: ContainerSpec, live: LiveContainer) -> str | None:
         if live.label(labels.CONFIG_HASH) != spec.config_hash:
             return _drift("container", live.label(labels.FIELDS), spec.config_fields)
+        for att in spec.attachments:
+            # an external network's endpoint is never disconnected (spec 10.2): what
+            # would be a reconnect elsewhere recreates the container
+            ep = live.endpoint(att.network_name) if att.external else None
+            if ep is None:
+                continue
+            if ep.network_id and ep.network_id not in self.live_net_ids:
+                return f"external network {att.network_name} was replaced"
+            if (ep.requested_ipv4, ep.requested_ipv6) != (att.ipv4, att.ipv6):
+                which = "ipv4" if ep.requested_ipv4 != att.ipv4 else "ipv6"
+                return (f"config drift: {which} of {spec.key} on {att.network_key} (external: "
+                        "left only by removing the container)")
         gone = [e.network_name for e in live.endpoints
                 if e.network_id and e.network_id not in self.live_net_ids]
         if gone and live.state != "running":
@@ -386,12 +401,19 @@ class _HostReconciler:
 
     def _attachments(self, spec: ContainerSpec, live: LiveContainer) -> None:
         self._default_bridge(spec, live)
-        mine = {n.name for n in self.d.networks} | {
-            n.name for n in self.o.owned_networks(self.owner)}
+        mine = ({n.name for n in self.d.networks}
+                | {n.name for n in self.o.owned_networks(self.owner)}) - {
+            x.name for x in self.d.externals}
         wanted = {a.network_name for a in spec.attachments}
         here = {n.key for n in self.d.networks}
         for att in spec.attachments:
             ep = live.endpoint(att.network_name)
+            if att.external:  # connected when missing; any other drift recreates it
+                if ep is None:
+                    self.ops.append(Op("connect", self.h, spec.name,
+                                       f"not connected to {att.network_key} (external)",
+                                       spec.key, live.id, attachment=att))
+                continue
             # an overlay lives on its manager: a worker need not list it
             judged_here = att.network_key in here or att.network_key not in self.swarm_networks
             stale = ep is not None and judged_here and ep.network_id not in self.live_net_ids

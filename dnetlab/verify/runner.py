@@ -79,7 +79,8 @@ def live_lab(sc: Scenario, observed: Mapping[str, HostObserved],
             f"lab {sc.name} is not up: container(s) {', '.join(missing)} "
             f"{'is' if len(missing) == 1 else 'are'} not running; run `dnetlab up` first")
     by_name = {sc.network(n.key).name: n.key for n in sc.networks}
-    by_name[DEFAULT_BRIDGE] = DEFAULT_BRIDGE
+    # the default bridge: by its external network's key when the file names it as one
+    by_name.setdefault(DEFAULT_BRIDGE, DEFAULT_BRIDGE)
     addrs = {
         key: {by_name[e.network_name]: e.ipv4 for e in live.endpoints
               if e.network_name in by_name and e.ipv4}

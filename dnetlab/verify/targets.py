@@ -25,12 +25,18 @@ class Unresolvable(Exception):
     """The probe cannot run: its target has no address (the message says why)."""
 
 
+def default_bridge_key(sc: Scenario) -> str:
+    """The key Docker's default bridge goes by: an external network's that names it, else
+    "bridge"."""
+    return next((n.key for n in sc.networks if n.default_bridge), DEFAULT_BRIDGE)
+
+
 def networks_of(sc: Scenario, key: str) -> list[str]:
-    """The networks a container is on, in scenario order; Docker's default bridge as
-    "bridge" when it declares neither networks nor a network mode."""
+    """The networks a container is on, in scenario order; Docker's default bridge (by
+    `default_bridge_key`) when it declares neither networks nor a network mode."""
     c = sc.container(key)
     if c.network_mode == "bridge" or (c.network_mode is None and not c.attachments):
-        return [DEFAULT_BRIDGE]
+        return [default_bridge_key(sc)]
     return [a.network for a in c.attachments]
 
 
