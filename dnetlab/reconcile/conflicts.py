@@ -143,7 +143,9 @@ def external_problems(desired: Mapping[str, HostDesired],
         for x in d.externals:
             users = sorted(c.key for c in d.containers
                            if any(a.network_key == x.key for a in c.attachments))
-            need = f"container{'s' if len(users) > 1 else ''} {', '.join(users)}"
+            need = (f"containers {', '.join(users)} of network {x.key!r} need it"
+                    if len(users) > 1 else f"container {users[0]} of network {x.key!r} "
+                    "needs it")
             live = o.network_named(x.name)
             if live is None:
                 hint = (f"create it there first (docker network create {x.name}), or drop "
@@ -154,7 +156,7 @@ def external_problems(desired: Mapping[str, HostDesired],
                             "of the lab's")
                 problems.append(ExternalProblem(
                     x.key, host, f"host {host}: external network {x.name!r} does not exist "
-                    f"({need} of network {x.key!r} need it); dnetlab never creates an "
+                    f"({need}); dnetlab never creates an "
                     "external network", hint))
             elif x.subnet is not None and x.subnet not in live.subnets:
                 has = ", ".join(live.subnets) or "no subnet"
