@@ -164,6 +164,14 @@ def scalar_900k_name() -> Case:
 
 
 @case
+def external_name_900k() -> Case:
+    """An external network's Docker name of 900 KB: refused, cut, never handed on."""
+    return _text("big-external-name-900k", HEAD + "networks:\n  team: {external: true, "
+                 "name: " + "e" * 900_000 + "}\ncontainers:\n  a: {image: busybox, "
+                 "networks: [team]}\n", 2, "... (900000 characters) is not valid")
+
+
+@case
 def scalar_900k_unknown() -> Case:
     return _text("big-value-900k-enum", HEAD + NET + "containers:\n  a: {image: busybox, "
                  "restart: " + "r" * 900_000 + "}\n", 2, "(900000 characters)")
