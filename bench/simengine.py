@@ -100,13 +100,14 @@ class CallLog:
 
 def kinds(calls: list[Call], hosts: Callable[[str], str] = lambda h: "") -> Counter[str]:
     """The multiset of call kinds (per `hosts(host)` class when given: "manager"...)."""
-    return Counter(f"{hosts(c.host)}{c.kind}" for c in calls)
+    return Counter(f"{hosts(c.host)}{c.kind}" for c in calls if c.kind != CHANNEL)
 
 
 def per_host(calls: list[Call]) -> dict[str, Counter[str]]:
     out: dict[str, Counter[str]] = {}
     for c in calls:
-        out.setdefault(c.host, Counter())[c.kind] += 1
+        if c.kind != CHANNEL:
+            out.setdefault(c.host, Counter())[c.kind] += 1
     return out
 
 
@@ -372,8 +373,9 @@ class FakeHost:
         with sim.lock:
             sim.connections += 1 if self.transport == SSH else 0
             sim.channels += 1 if self.transport == SSH else 0
-        self.sim.busy(self, sim.costs.connect_s.get(self.transport, 0.0))
-        sim.log.add(Call(self.key, self.transport, CONNECT, 0.0))
+        seconds = sim.costs.connect_s.get(self.transport, 0.0)
+        self.sim.busy(self, seconds)
+        sim.log.add(Call(self.key, self.transport, CONNECT, seconds))
         api = FakeAPI(self)
         reader = FakeReader(self) if self.transport == LOCAL else None
         with sim.lock:
@@ -393,8 +395,9 @@ class FakeHost:
                     self.free_channels -= 1
                 else:
                     sim.channels += 1
-            if not reuse:
+            if not reuse:  # logged apart: no request of its own (`kinds` leaves it out)
                 sim.busy(self, costs.channel_s)
+                sim.log.add(Call(self.key, self.transport, CHANNEL, costs.channel_s))
         seconds = (costs.session_base_s + costs.session_job_s * jobs if kind == SESSION
                    else costs.call(self.transport, kind))
         sim.busy(self, seconds)
