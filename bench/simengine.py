@@ -80,6 +80,7 @@ class Call:
     kind: str
     seconds: float
     jobs: int = 0  # ssh_session: the docker execs it ran
+    at: float = 0.0  # perf_counter() when it started (recorded calls)
 
 
 class CallLog:
@@ -123,7 +124,7 @@ class _Timed:
             return fn(*args, **kwargs)
         finally:
             self.log.add(Call(self.host, self.transport, kind,
-                              time.perf_counter() - started))
+                              time.perf_counter() - started, at=started))
 
 
 class RecordingAPI(_Timed):
@@ -243,6 +244,9 @@ class Costs:
     session_job_s: float  # ... and each `docker exec` it runs
     parallel: float  # engine calls one machine serves at once at full speed
     shared: bool = True  # True: all hosts share one machine's `parallel` (the test bed)
+    # after a swarm leave, how long docker_gwbridge keeps the `ingress-sbox` endpoint that
+    # down waits out before removing it (`engine.change.remove_network_if_unused`)
+    gwbridge_linger_s: float = 0.0
 
     def call(self, transport: str, kind: str) -> float:
         table = self.call_s.get(transport) or {}
@@ -259,6 +263,7 @@ class Costs:
         out.update({f"{prefix}ssh_channel_s": self.channel_s,
                     f"{prefix}ssh_session_base_s": self.session_base_s,
                     f"{prefix}ssh_session_job_s": self.session_job_s,
+                    f"{prefix}gwbridge_linger_s": self.gwbridge_linger_s,
                     f"{prefix}parallel": self.parallel})
         return out
 
@@ -271,7 +276,8 @@ class Costs:
             if not key.startswith(prefix) or not key.endswith("_s"):
                 continue
             t, _, kind = key[len(prefix):-2].partition("_")
-            if t not in (SSH, LOCAL) or kind.startswith(("channel", "session")):
+            if t not in (SSH, LOCAL) or kind.startswith(("channel", "session")) or \
+                    key == f"{prefix}gwbridge_linger_s":
                 continue
             if kind == "connect":
                 connect_s[t] = v
@@ -279,7 +285,8 @@ class Costs:
                 call_s.setdefault(t, {})[kind] = v
         return cls(call_s, connect_s, flat[f"{prefix}ssh_channel_s"],
                    flat[f"{prefix}ssh_session_base_s"], flat[f"{prefix}ssh_session_job_s"],
-                   flat[f"{prefix}parallel"], shared)
+                   flat[f"{prefix}parallel"], shared,
+                   flat.get(f"{prefix}gwbridge_linger_s", 0.0))
 
 
 # -- the simulation's shared state -------------------------------------------------------
@@ -365,6 +372,7 @@ class FakeHost:
         self.execs: dict[str, dict[str, Any]] = {}
         self.files: dict[tuple[str, str], str] = {}  # (container, path) -> text
         self.free_channels = 0
+        self.gwbridge_busy_until = 0.0  # monotonic: `ingress-sbox` still on docker_gwbridge
         self.slots = threading.BoundedSemaphore(max(1, round(sim.costs.parallel)))
 
     # -- transport -------------------------------------------------------------------------
@@ -441,6 +449,12 @@ class FakeHost:
             if name_or_id in (c["Id"], c["Names"][0][1:]):
                 return c
         raise docker.errors.NotFound(f"No such container: {name_or_id}")
+
+    def add_gwbridge(self) -> None:
+        """What joining a swarm makes on a host (down removes it after the leave)."""
+        if not any(n["Name"] == "docker_gwbridge" for n in self.networks.values()):
+            nid = self.sim.new_id()
+            self.networks[nid] = _network(nid, "docker_gwbridge", "bridge", "local", {}, [])
 
     def swarm_info(self) -> dict[str, Any]:
         sw = self.sim.swarm
@@ -562,6 +576,8 @@ class FakeAPI:
         self._req("inspect_network")
         with self.h.sim.lock:
             n = dict(self.h.network(net_id, listed=True))
+            if n["Name"] == "docker_gwbridge" and time.monotonic() < self.h.gwbridge_busy_until:
+                n["Containers"] = {"ingress-sbox": {"Name": "gateway_ingress-sbox"}}
             sw = self.h.sim.swarm
             if n["Scope"] == "swarm" and sw is not None:
                 # gossip works everywhere here: every member knows every member
@@ -596,6 +612,7 @@ class FakeAPI:
             sim.swarm = FakeSwarm(sim.new_id()[:25], dict((swarm_spec or {}).get("Labels")
                                                           or {}))
             sim.swarm.managers[self.h.key] = advertise_addr or self.h.address
+            self.h.add_gwbridge()
         return f"node-{self.h.key}"
 
     def join_swarm(self, remote_addrs: list[str], join_token: str,
@@ -606,6 +623,7 @@ class FakeAPI:
             assert sim.swarm is not None, "join before init"
             role = sim.swarm.managers if join_token == "SWMTKN-m" else sim.swarm.workers
             role[self.h.key] = advertise_addr or self.h.address
+            self.h.add_gwbridge()
         return True
 
     def leave_swarm(self, force: bool = False) -> bool:
@@ -618,6 +636,8 @@ class FakeAPI:
                 sw.workers.pop(self.h.key, None)
                 if not sw.managers:
                     sim.swarm = None
+            self.h.gwbridge_busy_until = (time.monotonic()
+                                          + sim.costs.gwbridge_linger_s * sim.scale)
         return True
 
     # -- networks --------------------------------------------------------------------------

@@ -41,7 +41,8 @@ def test_the_model_makes_the_calls_of_the_plan_on_each_host(tmp_path: Path) -> N
     assert [up[h]["join_swarm"] for h in ("h1", "h2", "h3")] == [0, 1, 1]
     down = se.per_host(got["down"][2])
     assert [down[h]["remove_container"] for h in ("h1", "h2", "h3")] == [10, 10, 10]
-    assert [down[h]["remove_network"] for h in ("h1", "h2", "h3")] == [1, 0, 0]
+    # the overlay on its manager; on every host the docker_gwbridge the swarm made
+    assert [down[h]["remove_network"] for h in ("h1", "h2", "h3")] == [2, 1, 1]
     assert [down[h]["leave_swarm"] for h in ("h1", "h2", "h3")] == [1, 1, 1]
     # verify: the 10 sources of a host go in one SSH command of 10 docker execs
     sessions = [c for c in got["verify"][2] if c.kind == se.SESSION]
@@ -51,8 +52,10 @@ def test_the_model_makes_the_calls_of_the_plan_on_each_host(tmp_path: Path) -> N
 def test_three_managers_remove_the_overlay_once(tmp_path: Path) -> None:
     """Every manager lists the lab's overlay; down removes it on one (the others' removal
     failed with 'not found' before: the model found it, the test bed confirmed it)."""
-    got = run(6, tmp_path)
-    assert se.kinds(got["down"][2])["remove_network"] == 1
+    got = run(6, tmp_path)  # down raised when a removal failed
+    assert se.per_host(got["down"][2])["h1"]["remove_network"] == 2  # + docker_gwbridge
+    assert [se.per_host(got["down"][2])[f"h{h}"]["remove_network"] for h in range(2, 7)] == [
+        1, 1, 1, 1, 1]
     assert se.kinds(got["up"][2])["join_swarm"] == 5
     tokens = [c for c in got["up"][2] if c.kind == "inspect_swarm"]
     assert {c.host for c in tokens} == {"h1"}
@@ -86,11 +89,13 @@ def test_costs_round_trip_through_results_json() -> None:
     flat = {"model_cal_ssh_start_s": 0.4, "model_cal_ssh_create_container_s": 0.1,
             "model_cal_ssh_connect_s": 0.5, "model_cal_local_start_s": 0.1,
             "model_cal_ssh_channel_s": 0.3, "model_cal_ssh_session_base_s": 0.2,
-            "model_cal_ssh_session_job_s": 0.05, "model_cal_parallel": 2.0}
+            "model_cal_ssh_session_job_s": 0.05, "model_cal_parallel": 2.0,
+            "model_cal_gwbridge_linger_s": 1.5}
     costs = se.Costs.from_flat(flat)
     assert costs.flat() == flat
     assert costs.call(se.SSH, "start") == 0.4
     assert costs.connect_s == {"ssh": 0.5}
+    assert costs.gwbridge_linger_s == 1.5
 
 
 @pytest.mark.parametrize("url,kind", [
