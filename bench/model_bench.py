@@ -133,6 +133,7 @@ class RealBed:
                 raise RuntimeError("the test hosts run containers that are not the bench's "
                                    f"({', '.join(foreign[:5])}): run it when no test runs")
             bed.reset(images=False)
+            self.free_gossip(bed)
             bed.baseline = [bed.state(api)["names"] for api in bed.api]
             d = self.work / f"real{n}-w{workers}"
             d.mkdir(exist_ok=True)
@@ -156,6 +157,31 @@ class RealBed:
                 if bed.dirty():
                     bed.reset(images=False)
             bed.close()
+
+    def free_gossip(self, bed: mh.Bed) -> None:
+        """Docker 20.10 can keep a left swarm's gossip on port 7946 (docs/multihost.md):
+        then the next swarm's overlays reach no other host, until that dockerd restarts
+        (as the multi-host tests do it, under the engine lock)."""
+        import subprocess
+
+        for n, h in enumerate(bed.hosts):
+            for _ in range(30):
+                ss = subprocess.run(["nsenter", f"--net=/run/netns/dnl-{h['name']}", "ss",
+                                     "-Htuln", "sport = :7946"], capture_output=True,
+                                    text=True, check=True)
+                if not ss.stdout.strip():
+                    break
+                time.sleep(0.1)
+            else:
+                self.say(f"  {h['name']}: a left swarm's gossip stays: restarting its dockerd")
+                i = h["name"][1:]
+                for cmd in ("stop-engine", "start-engine"):
+                    subprocess.run(["bash", str(mh.TESTBED), cmd, i], check=True,
+                                   capture_output=True, timeout=300)
+                bed.api[n].close()
+                bed.api[n] = mh._docker().APIClient(base_url=f"unix://{h['socket']}",
+                                                    version="auto", timeout=60)
+                bed.reset(images=False)
 
     @staticmethod
     def gone(bed: mh.Bed) -> None:
