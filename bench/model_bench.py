@@ -146,8 +146,20 @@ class RealBed:
             runs = []
             with counter.installed(), opener(se.recording_opener(calls)):
                 for r in range(rounds):
-                    got = run_phases(path, d, workers, lambda: counter.reset()[0], calls,
-                                     checks, probes)
+                    for attempt in range(1, 4):
+                        try:
+                            got = run_phases(path, d, workers, lambda: counter.reset()[0],
+                                             calls, checks, probes)
+                            break
+                        except Exception as exc:  # the bed's fault, not dnetlab's: again
+                            if attempt == 3:
+                                raise
+                            why = (str(exc).splitlines() or [repr(exc)])[-1][:160]
+                            self.say(f"  round {r + 1}: attempt {attempt} discarded ({why})")
+                            with suppress(Exception):
+                                lab_down(str(path), d, WORKERS)
+                            bed.reset(images=False)
+                            self.free_gossip(bed)
                     runs.append(got)
                     self.say(f"  real {n} host(s), {workers} worker(s), round {r + 1}: "
                              + ", ".join(f"{k} {v[0]:.2f} s/{v[1]} ch" for k, v in got.items()))
