@@ -139,8 +139,18 @@ class RealBed:
             d.mkdir(exist_ok=True)
             path = d / "lab.yaml"
             path.write_text(mh.lab_scenario(bed.addresses, managers_for(n)))
-            lab_up(str(path), d, WORKERS)  # not timed: copies busybox where it is missing
-            lab_down(str(path), d, WORKERS)
+            for attempt in range(1, 4):  # not timed: copies busybox where it is missing
+                try:
+                    lab_up(str(path), d, WORKERS)
+                    lab_down(str(path), d, WORKERS)
+                    break
+                except Exception:
+                    if attempt == 3:
+                        raise
+                    with suppress(Exception):
+                        lab_down(str(path), d, WORKERS)
+                    bed.reset(images=False)
+                    self.free_gossip(bed)
             counter, calls = mh.ChannelCounter(), se.CallLog()
             checks = {"up": lambda: bed.expect_up("up"), "down": lambda: self.gone(bed)}
             runs = []
