@@ -84,12 +84,17 @@ def lab_scenario(addresses: list[str], managers: int = 1) -> str:
     lines += [f"  h{h}: {{engine: 'ssh://root@{addresses[h - 1]}', "
               f"swarm: {'manager' if h <= managers else 'worker'}}}"
               for h in range(2, len(addresses) + 1)]
+    wide = len(addresses) > 24  # a /24 holds 24 hosts of 10 containers
+
+    def ip(h: int, j: int) -> str:
+        return f"10.243.{h}.{10 + j}" if wide else _ip("10.243.0", h, j)
+
     lines += ["networks:",
-              "  ovl: {driver: overlay, subnet: 10.243.0.0/24, gateway: 10.243.0.1, "
-              "attachable: true}",
+              f"  ovl: {{driver: overlay, subnet: 10.243.0.0/{16 if wide else 24}, "
+              "gateway: 10.243.0.1, attachable: true}",
               "containers:"]
     lines += [f"  {_key(h, j)}: {{host: h{h}, image: busybox, command: sleep infinity, "
-              f"networks: {{ovl: {{ipv4: {_ip('10.243.0', h, j)}}}}}}}"
+              f"networks: {{ovl: {{ipv4: {ip(h, j)}}}}}}}"
               for h in range(1, len(addresses) + 1) for j in range(PER_HOST)]
     return "\n".join([*lines, "probes:", *_probes(len(addresses))]) + "\n"
 

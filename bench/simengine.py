@@ -386,8 +386,8 @@ class FakeHost:
         sim.log.add(Call(self.key, self.transport, CONNECT, seconds))
         api = FakeAPI(self)
         reader = FakeReader(self) if self.transport == LOCAL else None
-        with sim.lock:
-            self.free_channels += 1 if self.transport == SSH else 0
+        with sim.lock:  # a new client: a pool of its own, holding the channel just made
+            self.free_channels = 1 if self.transport == SSH else 0
         conn = Connection(host, api, url, "1.41", reader, timeout)
         conn.server_version = "20.10.24+dfsg1"
         return conn
