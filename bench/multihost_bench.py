@@ -67,28 +67,36 @@ def _ip(prefix: str, h: int, j: int) -> str:
     return f"{prefix}.{10 * h + j}"  # h1c0 .10 .. h3c9 .39
 
 
-def _probes() -> list[str]:
+def _probes(n_hosts: int = N_HOSTS) -> list[str]:
     """Container j of host h pings container j of the next host round the ring."""
-    return [f"  - {{type: ping, from: {_key(h, j)}, to: {_key(h % N_HOSTS + 1, j)}, "
+    return [f"  - {{type: ping, from: {_key(h, j)}, to: {_key(h % n_hosts + 1, j)}, "
             f"count: {COUNT}, within: {WITHIN}}}"
-            for h in range(1, N_HOSTS + 1) for j in range(PER_HOST)]
+            for h in range(1, n_hosts + 1) for j in range(PER_HOST)]
 
 
-def lab_scenario(addresses: list[str]) -> str:
+def lab_scenario(addresses: list[str], managers: int = 1) -> str:
+    """The lab on these hosts (3 here; the model of bench/model_bench.py takes more), the
+    first `managers` of them swarm managers."""
     manager = addresses[0]
     lines = ["version: 1", f"name: {LAB}", "hosts:",
              f"  h1: {{engine: 'ssh://root@{manager}', swarm: manager, "
              f"advertise_addr: {manager}}}"]
-    lines += [f"  h{h}: {{engine: 'ssh://root@{addresses[h - 1]}', swarm: worker}}"
-              for h in range(2, N_HOSTS + 1)]
+    lines += [f"  h{h}: {{engine: 'ssh://root@{addresses[h - 1]}', "
+              f"swarm: {'manager' if h <= managers else 'worker'}}}"
+              for h in range(2, len(addresses) + 1)]
+    wide = len(addresses) > 24  # a /24 holds 24 hosts of 10 containers
+
+    def ip(h: int, j: int) -> str:
+        return f"10.243.{h}.{10 + j}" if wide else _ip("10.243.0", h, j)
+
     lines += ["networks:",
-              "  ovl: {driver: overlay, subnet: 10.243.0.0/24, gateway: 10.243.0.1, "
-              "attachable: true}",
+              f"  ovl: {{driver: overlay, subnet: 10.243.0.0/{16 if wide else 24}, "
+              "gateway: 10.243.0.1, attachable: true}",
               "containers:"]
     lines += [f"  {_key(h, j)}: {{host: h{h}, image: busybox, command: sleep infinity, "
-              f"networks: {{ovl: {{ipv4: {_ip('10.243.0', h, j)}}}}}}}"
-              for h in range(1, N_HOSTS + 1) for j in range(PER_HOST)]
-    return "\n".join([*lines, "probes:", *_probes()]) + "\n"
+              f"networks: {{ovl: {{ipv4: {ip(h, j)}}}}}}}"
+              for h in range(1, len(addresses) + 1) for j in range(PER_HOST)]
+    return "\n".join([*lines, "probes:", *_probes(len(addresses))]) + "\n"
 
 
 def local_scenario() -> str:
@@ -112,12 +120,18 @@ def _docker() -> Any:
 class Bed:
     """The test hosts, read and cleaned through their local sockets (not over SSH)."""
 
-    def __init__(self) -> None:
-        subprocess.run(["bash", str(TESTBED), "up", str(N_HOSTS)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
-        self.hosts = list(json.loads(HOSTS_JSON.read_text())["hosts"])
-        if len(self.hosts) != N_HOSTS:
-            raise RuntimeError(f"{HOSTS_JSON}: {len(self.hosts)} hosts, not {N_HOSTS}")
+    def __init__(self, n_hosts: int | None = None) -> None:
+        """`n_hosts`: the first that many hosts of the bed as it is (it is neither built
+        nor resized: others may be using more hosts of it); None: a bed of N_HOSTS, built
+        when it is not up."""
+        if n_hosts is None:
+            subprocess.run(["bash", str(TESTBED), "up", str(N_HOSTS)], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+        want = n_hosts or N_HOSTS
+        self.hosts = list(json.loads(HOSTS_JSON.read_text())["hosts"])[:want]
+        if len(self.hosts) != want:
+            raise RuntimeError(f"{HOSTS_JSON}: {len(self.hosts)} hosts, not {want}: "
+                               f"make testbed HOSTS={want}")
         docker = _docker()
         self.errors = docker.errors
         self.api = [docker.APIClient(base_url=f"unix://{h['socket']}", version="auto",

@@ -115,6 +115,9 @@ def main() -> None:
     parser.add_argument("--no-multihost", action="store_true",
                         help="skip the issue-5 and issue-12 measures (the test bed's "
                              "hosts)")
+    parser.add_argument("--no-model", action="store_true",
+                        help="skip the issue-13 model of 1-100 hosts (calibrated on the "
+                             "test bed, checked against real 3- and 6-host labs)")
     parser.add_argument("--only", choices=["validate"],
                         help="only these measures: validate = validation, the hard limits "
                              "and graph (issues 2, 9 and 12), no engine needed")
@@ -173,6 +176,10 @@ def main() -> None:
         import exec_bench
 
         exec_bench.main(RESULTS)
+    if not args.no_model and not args.no_multihost:
+        import model_bench
+
+        model_bench.main(RESULTS)
 
 
 if __name__ == "__main__":

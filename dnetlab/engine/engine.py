@@ -9,6 +9,7 @@ operations live here, once; the modules take every argument explicitly.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeAlias
 
 from dnetlab.engine import change, hostexec, images, impair, read, support, swarm
 from dnetlab.engine import exec as execs
@@ -19,6 +20,19 @@ from dnetlab.model import Host, Impairment
 from dnetlab.reconcile.desired import AttachmentSpec, ContainerSpec, NetworkSpec, VolumeSpec
 from dnetlab.reconcile.observed import HostObserved, SwarmInfo
 
+# How `Engine.open` gets a host's connection. The one seam for what stands in for an
+# engine outside the package (bench/model: a simulated engine replaying measured costs,
+# or a recorder of the calls made); dnetlab itself only ever uses `open_connection`.
+ConnectionOpener: TypeAlias = Callable[[Host, float], Connection]
+_opener: ConnectionOpener = open_connection
+
+
+def use_opener(opener: ConnectionOpener | None) -> ConnectionOpener:
+    """Make `Engine.open` use `opener` (None: the real one); returns the one it replaces."""
+    global _opener
+    previous, _opener = _opener, opener or open_connection
+    return previous
+
 
 class Engine:
     """One host's engine: every operation callers make on it, over one `Connection`."""
@@ -28,7 +42,7 @@ class Engine:
 
     @classmethod
     def open(cls, host: Host, timeout: float = 30.0) -> Engine:
-        return cls(open_connection(host, timeout))
+        return cls(_opener(host, timeout))
 
     @property
     def host(self) -> Host:

@@ -1,0 +1,118 @@
+"""The simulated engine of the 100-host model (bench/simengine.py, bench/model_bench.py):
+dnetlab's real up, verify and down run against it, and it must see the calls the plan
+implies, per host, and the SSH channels the real code opens. Costs are zero here: nothing
+is timed (the model's figures are checked against real runs in `make bench`)."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import model_bench as mb  # noqa: E402
+import simengine as se  # noqa: E402
+
+from dnetlab.engine import hostexec  # noqa: E402
+from dnetlab.probes.base import Command  # noqa: E402
+from dnetlab.verify import batch  # noqa: E402
+
+ADDRS = [f"10.99.{h % 2}.{h + 1}" for h in range(6)]
+FREE = se.Costs({}, {}, 0.0, 0.0, 0.0, parallel=8.0)
+
+
+def run(n: int, tmp_path: Path, probes: tuple[str, ...] = ()) -> dict[str, mb.Phase]:
+    got, _ = mb.simulate(FREE, n, ADDRS, tmp_path, scale=1.0, probes=probes)
+    return got
+
+
+def test_the_model_makes_the_calls_of_the_plan_on_each_host(tmp_path: Path) -> None:
+    got = run(3, tmp_path)
+    up = se.per_host(got["up"][2])
+    for h in ("h1", "h2", "h3"):
+        assert up[h]["create_container"] == up[h]["start"] == 10
+        assert up[h]["connect"] == 1  # one connection per host, per command
+    assert up["h1"]["init_swarm"] == up["h1"]["create_network"] == 1
+    assert up["h1"]["inspect_swarm"] == 2  # a join token for each worker
+    assert [up[h]["join_swarm"] for h in ("h1", "h2", "h3")] == [0, 1, 1]
+    down = se.per_host(got["down"][2])
+    assert [down[h]["remove_container"] for h in ("h1", "h2", "h3")] == [10, 10, 10]
+    # the overlay on its manager; on every host the docker_gwbridge the swarm made
+    assert [down[h]["remove_network"] for h in ("h1", "h2", "h3")] == [2, 1, 1]
+    assert [down[h]["leave_swarm"] for h in ("h1", "h2", "h3")] == [1, 1, 1]
+    # verify: the 10 sources of a host go in one SSH command of 10 docker execs
+    sessions = [c for c in got["verify"][2] if c.kind == se.SESSION]
+    assert sorted((c.host, c.jobs) for c in sessions) == [("h1", 10), ("h2", 10), ("h3", 10)]
+
+
+def test_three_managers_remove_the_overlay_once(tmp_path: Path) -> None:
+    """Every manager lists the lab's overlay; down removes it on one (the others' removal
+    failed with 'not found' before: the model found it, the test bed confirmed it)."""
+    got = run(6, tmp_path)  # down raised when a removal failed
+    assert se.per_host(got["down"][2])["h1"]["remove_network"] == 2  # + docker_gwbridge
+    assert [se.per_host(got["down"][2])[f"h{h}"]["remove_network"] for h in range(2, 7)] == [
+        1, 1, 1, 1, 1]
+    assert se.kinds(got["up"][2])["join_swarm"] == 5
+    tokens = [c for c in got["up"][2] if c.kind == "inspect_swarm"]
+    assert {c.host for c in tokens} == {"h1"}
+
+
+def test_channels_are_counted_as_the_sdk_pools_them(tmp_path: Path) -> None:
+    got = run(3, tmp_path, probes=("ping h1c0 -> h2c0",))
+    # verify: one channel per host for the connection (its first request), one SSH session
+    # per host with sources
+    assert got["verify"][1] == 3 + 3
+    assert got["verify_one"][1] == 3 + 1
+    # up: one per connection at least, at most one per request in flight on a host
+    assert 3 <= got["up"][1] <= 3 * mb.WORKERS
+
+
+def test_the_fake_answers_the_real_batch_and_host_scripts() -> None:
+    token = batch.new_token()
+    cmds = [Command("ping -c 2 -A -W 1 -w 4 10.0.0.1", ("ping",)),
+            Command("nslookup x", ("nslookup",))]
+    script = batch.script(cmds, token)
+    parsed = batch.parse(se.run_batch(script), token)
+    assert set(parsed.results) == {0, 1}
+    assert "2 packets transmitted, 2 packets received" in parsed.results[0].output
+    mark = hostexec.new_mark()
+    jobs = [hostexec.Job(f"c{i}", script) for i in range(3)]
+    found = se._exec_jobs(hostexec.host_script(jobs, mark, 8))
+    assert [(c, script in inner) for c, inner in found] == [(f"c{i}", True) for i in range(3)]
+
+
+def test_costs_round_trip_through_results_json() -> None:
+    flat = {"model_cal_ssh_start_s": 0.4, "model_cal_ssh_create_container_s": 0.1,
+            "model_cal_ssh_connect_s": 0.5, "model_cal_local_start_s": 0.1,
+            "model_cal_ssh_channel_s": 0.3, "model_cal_ssh_session_base_s": 0.2,
+            "model_cal_ssh_session_job_s": 0.05, "model_cal_parallel": 2.0,
+            "model_cal_gwbridge_linger_s": 1.5}
+    costs = se.Costs.from_flat(flat)
+    assert costs.flat() == flat
+    assert costs.call(se.SSH, "start") == 0.4
+    assert costs.connect_s == {"ssh": 0.5}
+    assert costs.gwbridge_linger_s == 1.5
+
+
+@pytest.mark.parametrize("url,kind", [
+    ("/v1.41/containers/json?all=1", "containers"), ("/v1.41/networks", "networks"),
+    ("/v1.41/networks/abc?verbose=true", "inspect_network"), ("/info", "info"),
+    ("/volumes?filters=%7B%7D", "volumes"), ("/v1.41/images/json", "images")])
+def test_socket_reads_are_named_as_the_sdk_calls(url: str, kind: str) -> None:
+    assert se.kind_of_url(url) == kind
+
+
+def test_mismatch_counts_calls_by_host_and_kind() -> None:
+    def phase(*calls: tuple[str, str]) -> mb.Phase:
+        return (0.0, 0, [se.Call(h, se.SSH, k, 0.0) for h, k in calls])
+
+    real = {p: phase(("h1", "start"), ("h2", "start")) for p in mb.PHASES}
+    same = {p: phase(("h2", "start"), ("h1", "start")) for p in mb.PHASES}
+    other = {**same, "up": phase(("h1", "start"), ("h1", "start"))}
+    assert mb.call_mismatch(real, same) == 0.0
+    assert mb.call_mismatch(real, other) == pytest.approx(2 / 6)
+    assert Counter(se.kinds(real["up"][2])) == Counter({"start": 2})
