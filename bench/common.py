@@ -108,3 +108,26 @@ def lab_down(path: str, root: Path, workers: int) -> Any:
     if result.applied is not None and not result.applied.ok:
         raise RuntimeError(f"dnetlab.lab.down.down failed: {result.applied.failed[:3]}")
     return result
+
+
+def scale_scenario(name: str, containers: int, networks: int = 4, probes: int = 0) -> str:
+    """A lab `name` of `containers` busybox containers (`sleep infinity`) with a static
+    address each, round-robin on `networks` bridges 10.241.0.0/22, 10.241.4.0/22, ...;
+    with `probes`, each container pings that many of the next containers on its own
+    bridge (count 1). The one generator of the scale labs (issue 3's 200, issue 13's 50
+    and 500)."""
+    lines = ["version: 1", f"name: {name}", "networks:"]
+    for n in range(networks):
+        lines.append(f"  net{n}: {{subnet: 10.241.{4 * n}.0/22, gateway: 10.241.{4 * n}.1}}")
+    lines.append("containers:")
+    for c in range(containers):
+        n, i = c % networks, c // networks
+        lines.append(f"  c{c}: {{image: busybox, command: sleep infinity, "
+                     f"networks: {{net{n}: {{ipv4: 10.241.{4 * n + i // 250}.{10 + i % 250}}}}}}}")
+    if probes:
+        lines.append("probes:")
+        for c in range(containers):
+            for k in range(1, probes + 1):
+                lines.append(f"  - {{type: ping, from: c{c}, "
+                             f"to: c{(c + k * networks) % containers}, count: 1}}")
+    return "\n".join(lines) + "\n"

@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import floor
-from common import Samples, check_workers, lab_down, lab_up, medians, run_cli, timed
+from common import (
+    Samples,
+    check_workers,
+    lab_down,
+    lab_up,
+    medians,
+    run_cli,
+    scale_scenario,
+    timed,
+)
 
 VENV_BIN = Path(sys.executable).parent
 DNETLAB = str(VENV_BIN / "dnetlab")
@@ -89,19 +98,6 @@ def compose_file() -> str:
                              "networks": {f"net{n}": {"ipv4_address": ip}}}
     return json.dumps({"version": "2.4", "networks": networks, "services": services},
                       indent=1) + "\n"
-
-
-def scale_scenario(containers: int = 200, networks: int = 4) -> str:
-    """200 containers on 4 bridges 10.241.0.0/22, 10.241.4.0/22, ..."""
-    lines = ["version: 1", f"name: {SCALE}", "networks:"]
-    for n in range(networks):
-        lines.append(f"  net{n}: {{subnet: 10.241.{4 * n}.0/22, gateway: 10.241.{4 * n}.1}}")
-    lines.append("containers:")
-    for c in range(containers):
-        n, i = c % networks, c // networks
-        lines.append(f"  c{c}: {{image: busybox, command: sleep infinity, "
-                     f"networks: {{net{n}: {{ipv4: 10.241.{4 * n + i // 250}.{10 + i % 250}}}}}}}")
-    return "\n".join(lines) + "\n"
 
 
 # -- engine housekeeping (never timed) ---------------------------------------------------
@@ -280,7 +276,7 @@ class Bench(Samples):
 
     def scale(self) -> None:
         path = self.work / "scale.yaml"
-        path.write_text(scale_scenario())
+        path.write_text(scale_scenario(SCALE, 200))
         label = f"dnetlab.scenario={SCALE}"
         with self.clean_around():
             up_s, up_mb = run_peak_rss([DNETLAB, "up", str(path)], self.work)
