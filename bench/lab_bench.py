@@ -30,6 +30,7 @@ from common import (
     lab_up,
     medians,
     run_cli,
+    run_peak_rss,
     scale_scenario,
     timed,
 )
@@ -159,22 +160,6 @@ class Engine:
 
     def close(self) -> None:
         self.api.close()
-
-
-def run_peak_rss(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one child process, from its own rusage (wait4)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    proc.stderr.close()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n"
-                           f"{err.decode(errors='replace')[-3000:]}")
-    return elapsed, usage.ru_maxrss / 1024  # Linux: ru_maxrss is in KiB
 
 
 # -- the sides ---------------------------------------------------------------------------
