@@ -19,6 +19,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -105,6 +106,16 @@ def _per_unit(out: dict[str, float], key: str, what: str, big: float,
 def run(rounds: int = 3, log: Callable[[str], None] = print,
         auto: bool = False) -> dict[str, float]:
     out: dict[str, float] = {}
+    # a SIGTERM (a bench stopped from outside) unwinds through the clean-up below
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return _run(rounds, log, auto, out)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(rounds: int, log: Callable[[str], None], auto: bool,
+         out: dict[str, float]) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="dnetlab-scale-") as tmp:
         bench = Bench(Path(tmp), auto)
         try:
