@@ -4,6 +4,7 @@ something else disturbed is discarded and run again)."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import time
@@ -24,6 +25,38 @@ def run_cli(cmd: list[str], cwd: Path, timeout: float | None = None) -> tuple[fl
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n"
                            f"{(proc.stdout + proc.stderr)[-3000:]}")
     return elapsed, proc.stdout, proc.stderr
+
+
+def run_peak_rss(cmd: list[str], cwd: Path,
+                 ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one child process, from its own rusage (wait4:
+    RUSAGE_CHILDREN would give the largest of all earlier children). An exit status not
+    in `ok` raises with its output."""
+    seconds, mb, _ = run_peak_rss_out(cmd, cwd, ok)
+    return seconds, mb
+
+
+def run_peak_rss_out(cmd: list[str], cwd: Path,
+                     ok: tuple[int, ...] = (0,)) -> tuple[float, float, str]:
+    """`run_peak_rss` and the child's stdout (read through a file: a pipe that the child
+    fills while nobody reads would stall it)."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.stderr.close()
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if proc.returncode not in ok:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n"
+                           f"{(text + err.decode(errors='replace'))[-3000:]}")
+    return elapsed, usage.ru_maxrss / 1024, text  # Linux: ru_maxrss is in KiB
 
 
 def timed(fn: Callable[[], T]) -> tuple[float, T]:
@@ -108,3 +141,28 @@ def lab_down(path: str, root: Path, workers: int) -> Any:
     if result.applied is not None and not result.applied.ok:
         raise RuntimeError(f"dnetlab.lab.down.down failed: {result.applied.failed[:3]}")
     return result
+
+
+def scale_scenario(name: str, containers: int, networks: int = 4, probes: int = 0) -> str:
+    """A lab `name` of `containers` busybox containers (`sleep infinity`) with a static
+    address each, round-robin on `networks` bridges 10.241.0.0/22, 10.241.4.0/22, ...;
+    with `probes`, each container pings that many of the next containers on its own
+    bridge (count 1). The one generator of the scale labs (issue 3's 200, issue 13's 50
+    and 500)."""
+    lines = ["version: 1", f"name: {name}", "networks:"]
+    for n in range(networks):
+        lines.append(f"  net{n}: {{subnet: 10.241.{4 * n}.0/22, gateway: 10.241.{4 * n}.1}}")
+    lines.append("containers:")
+    for c in range(containers):
+        n, i = c % networks, c // networks
+        lines.append(f"  c{c}: {{image: busybox, command: sleep infinity, "
+                     f"networks: {{net{n}: {{ipv4: 10.241.{4 * n + i // 250}.{10 + i % 250}}}}}}}")
+    if probes:
+        lines.append("probes:")
+        members = [list(range(n, containers, networks)) for n in range(networks)]
+        for c in range(containers):
+            ring = members[c % networks]  # round its own bridge's containers
+            for k in range(1, probes + 1):
+                target = ring[(c // networks + k) % len(ring)]
+                lines.append(f"  - {{type: ping, from: c{c}, to: c{target}, count: 1}}")
+    return "\n".join(lines) + "\n"

@@ -23,7 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import floor
-from common import Samples, check_workers, lab_down, lab_up, medians, run_cli, timed
+from common import (
+    Samples,
+    check_workers,
+    lab_down,
+    lab_up,
+    medians,
+    run_cli,
+    run_peak_rss,
+    scale_scenario,
+    timed,
+)
 
 VENV_BIN = Path(sys.executable).parent
 DNETLAB = str(VENV_BIN / "dnetlab")
@@ -91,19 +101,6 @@ def compose_file() -> str:
                       indent=1) + "\n"
 
 
-def scale_scenario(containers: int = 200, networks: int = 4) -> str:
-    """200 containers on 4 bridges 10.241.0.0/22, 10.241.4.0/22, ..."""
-    lines = ["version: 1", f"name: {SCALE}", "networks:"]
-    for n in range(networks):
-        lines.append(f"  net{n}: {{subnet: 10.241.{4 * n}.0/22, gateway: 10.241.{4 * n}.1}}")
-    lines.append("containers:")
-    for c in range(containers):
-        n, i = c % networks, c // networks
-        lines.append(f"  c{c}: {{image: busybox, command: sleep infinity, "
-                     f"networks: {{net{n}: {{ipv4: 10.241.{4 * n + i // 250}.{10 + i % 250}}}}}}}")
-    return "\n".join(lines) + "\n"
-
-
 # -- engine housekeeping (never timed) ---------------------------------------------------
 
 class Engine:
@@ -163,22 +160,6 @@ class Engine:
 
     def close(self) -> None:
         self.api.close()
-
-
-def run_peak_rss(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one child process, from its own rusage (wait4)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    proc.stderr.close()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n"
-                           f"{err.decode(errors='replace')[-3000:]}")
-    return elapsed, usage.ru_maxrss / 1024  # Linux: ru_maxrss is in KiB
 
 
 # -- the sides ---------------------------------------------------------------------------
@@ -280,7 +261,7 @@ class Bench(Samples):
 
     def scale(self) -> None:
         path = self.work / "scale.yaml"
-        path.write_text(scale_scenario())
+        path.write_text(scale_scenario(SCALE, 200))
         label = f"dnetlab.scenario={SCALE}"
         with self.clean_around():
             up_s, up_mb = run_peak_rss([DNETLAB, "up", str(path)], self.work)

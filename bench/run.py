@@ -112,6 +112,10 @@ def main() -> None:
                         help="skip the issue-10 measure (impairments on 20 attachments)")
     parser.add_argument("--no-steps", action="store_true",
                         help="skip the issue-10 step measures (actions, recovered_after_s)")
+    parser.add_argument("--no-scale", action="store_true",
+                        help="skip the issue-13 measures (labs of 500 and 50 containers)")
+    parser.add_argument("--scale-rounds", type=int, default=3,
+                        help="rounds of the issue-13 measures")
     parser.add_argument("--no-multihost", action="store_true",
                         help="skip the issue-5 and issue-12 measures (the test bed's "
                              "hosts)")
@@ -168,6 +172,12 @@ def main() -> None:
         print("steps: disconnect + connect against the docker CLI, recovered_after_s")
         results.update(steps_bench.run())
         targets.update(steps_bench.TARGETS)
+    if not args.no_scale:
+        import scale_bench
+
+        print(f"scale: 500 and 50 containers on one host, {args.scale_rounds} round(s)")
+        results.update(scale_bench.run(args.scale_rounds))
+        targets.update(scale_bench.TARGETS)
     _save(results, targets)
     if not args.no_multihost:
         import multihost_bench

@@ -8,10 +8,11 @@ other hosts go on.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from dnetlab.engine.engine import Engine
@@ -167,19 +168,30 @@ def apply(plan: Plan, engines: Mapping[str, Engine], reporter: Reporter, *,
                 if stop.is_set():
                     not_run += len(steps)
                     continue
-                pending: set[Future[StepResult]] = {
-                    pool.submit(_run_step, engines, s, options, runner) for s in steps}
+                # finished steps come through a queue: `wait()` on the set of pending
+                # futures walks the whole set at every return, quadratic in the steps
+                # of a wave (0.35 s of the main thread's CPU for 500 containers)
+                finished: queue.SimpleQueue[Future[StepResult]] = queue.SimpleQueue()
+                pending: set[Future[StepResult]] = set()
+                for s in steps:
+                    fut = pool.submit(_run_step, engines, s, options, runner)
+                    pending.add(fut)
+                    fut.add_done_callback(finished.put)
                 while pending:
-                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        if fut.cancelled():
-                            continue
-                        res = fut.result()
-                        results.append(res)
-                        reporter.step_done(_label(res.ops) + (f": {res.error}" if res.error
-                                                               else ""), res.ok)
-                        if not res.ok:
-                            failed_hosts.add(res.ops[0].host)
+                    got: Future[StepResult] | None
+                    try:
+                        got = finished.get(timeout=0.2)
+                    except queue.Empty:
+                        got = None
+                    if got is not None and got in pending:
+                        pending.discard(got)
+                        if not got.cancelled():
+                            res = got.result()
+                            results.append(res)
+                            reporter.step_done(_label(res.ops) + (
+                                f": {res.error}" if res.error else ""), res.ok)
+                            if not res.ok:
+                                failed_hosts.add(res.ops[0].host)
                     if stop.is_set():
                         cancelled = {f for f in pending if f.cancel()}
                         not_run += len(cancelled)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dnetlab import labels
 from dnetlab.engine import hostexec
 from dnetlab.engine.engine import Engine
 from dnetlab.engine.errors import EngineError
@@ -32,7 +31,7 @@ from dnetlab.lab import instance
 from dnetlab.lab.session import DEFAULT_WORKERS, Session
 from dnetlab.lab.verify import one_instance
 from dnetlab.model import Container, Scenario
-from dnetlab.reconcile.observed import HostObserved, LiveContainer
+from dnetlab.reconcile.observed import LiveContainer
 
 INTERRUPTED = "not run: interrupted"
 
@@ -118,8 +117,9 @@ def fan_out(sc: Scenario, containers: Sequence[Container], argv: Sequence[str], 
         for key in host_keys:
             mine = [c for c in containers if c.host == key]
             live: dict[str, LiveContainer] = {}
+            by_key = observed[key].owned_by_key(owner)
             for c in mine:
-                found = _live(observed[key], owner, c)
+                found = _live(by_key, c)
                 if isinstance(found, ExecOutcome):
                     done[c.key] = found
                 else:
@@ -144,8 +144,8 @@ def fan_out(sc: Scenario, containers: Sequence[Container], argv: Sequence[str], 
     return FanOut(results, interrupted, time.monotonic() - started)
 
 
-def _live(o: HostObserved, owner: labels.Owner, c: Container) -> LiveContainer | ExecOutcome:
-    live = next((x for x in o.owned_containers(owner) if x.label(labels.KEY) == c.key), None)
+def _live(by_key: dict[str, LiveContainer], c: Container) -> LiveContainer | ExecOutcome:
+    live = by_key.get(c.key)
     if live is None:
         return ExecOutcome(c.key, c.host, None, f"not run: container {c.key} does not exist "
                            f"on host {c.host}; run `dnetlab up` first")

@@ -186,7 +186,11 @@ def ansible_text(inv: Inventory) -> str:
             " (live: read from the running containers; declared: the file's static ones)\n"
             f"# connection: {CONNECTION} (ansible-galaxy collection install "
             "community.docker)\n")
-    return head + yaml.safe_dump(as_ansible(inv), sort_keys=False, default_flow_style=False)
+    # libyaml's emitter writes the same text as PyYAML's pure Python one, about 15 times
+    # faster (0.5 s for 500 containers: the most of a no-op `up` of that lab)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return head + yaml.dump(as_ansible(inv), Dumper=dumper, sort_keys=False,
+                            default_flow_style=False)
 
 
 def inventory_path(lab: str, root: Path | None = None) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from dnetlab import labels
 from dnetlab.model import Impairment, Pairs
@@ -119,8 +120,32 @@ class HostObserved:
         return {labels.instance_of(dict(lbl)) for lbl in every
                 if dict(lbl).get(labels.SCENARIO) == scenario}
 
+    def owned_by_key(self, owner: labels.Owner) -> dict[str, LiveContainer]:
+        """The owned containers by their key label (the first listed of a key), for
+        callers that look up every container of a lab: one pass, not one per key."""
+        out: dict[str, LiveContainer] = {}
+        for c in self.owned_containers(owner):
+            out.setdefault(c.label(labels.KEY) or "", c)
+        return out
+
+    # by name, made on first use (the values are frozen): looking each of a lab's names
+    # up in the whole list was quadratic in the number of containers
+    @cached_property
+    def _containers_by_name(self) -> dict[str, LiveContainer]:
+        out: dict[str, LiveContainer] = {}
+        for c in self.containers:
+            out.setdefault(c.name, c)
+        return out
+
+    @cached_property
+    def _networks_by_name(self) -> dict[str, LiveNetwork]:
+        out: dict[str, LiveNetwork] = {}
+        for n in self.networks:
+            out.setdefault(n.name, n)
+        return out
+
     def container_named(self, name: str) -> LiveContainer | None:
-        return next((c for c in self.containers if c.name == name), None)
+        return self._containers_by_name.get(name)
 
     def network_named(self, name: str) -> LiveNetwork | None:
-        return next((n for n in self.networks if n.name == name), None)
+        return self._networks_by_name.get(name)

@@ -65,10 +65,11 @@ def live_lab(sc: Scenario, observed: Mapping[str, HostObserved],
     to it must run and fail (that is what the step shows), not stop at "not running".
     """
     found: dict[str, LiveContainer] = {}
+    # each host's containers by key, listed once (one lookup per key in the whole list
+    # was quadratic: 0.5 s for 500 containers)
+    by_key = {host: o.owned_by_key(owner) for host, o in observed.items()}
     for c in sc.containers:
-        o = observed.get(c.host)
-        live = next((x for x in (o.owned_containers(owner) if o else ())
-                     if x.label(labels.KEY) == c.key), None)
+        live = by_key.get(c.host, {}).get(c.key)
         if live is not None and (live.state == "running" or before is not None):
             found[c.key] = live
         elif before is not None and c.key in before.containers:
