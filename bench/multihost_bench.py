@@ -7,8 +7,13 @@ runs them, medians over rounds; the SSH channels each phase opens (in process); 
 `verify` of the same 30 probes in a one-host lab on the local engine, for the ratio
 remote / local.
 
+Then the same with six hosts (issue 13): h1, h2, h3 managers, h4, h5, h6 workers, 60
+containers and 60 pings (keys `mh6_*`, `ssh6_*`, `remote6_*`), on the first six hosts
+of the bed. Both labs also time `up` and `down` of their local twin, for
+`remote_up_vs_local`.
+
 Run by `bench/run.py` (skip with `--no-multihost`), or alone:
-`.venv/bin/python bench/multihost_bench.py [--rounds N]`.
+`.venv/bin/python bench/multihost_bench.py [--rounds N] [--hosts 3 6]`.
 
 Clean-up discipline: on the test hosts only objects labelled `dnetlab.scenario=bench-mh`
 are removed, any swarm is left (the bed is the project's own), and busybox is removed
@@ -670,14 +675,15 @@ def _print(results: dict[str, float]) -> None:
         print(f"{key:32} {value:10.4f}  {verdict}")
 
 
-def main(results_path: Path = RESULTS, rounds: int = 3) -> dict[str, float]:
+def main(results_path: Path = RESULTS, rounds: int = 3,
+         shapes: tuple[Shape, ...] = SHAPES) -> dict[str, float]:
     """Run, merge the figures into bench/results.json, print them."""
     if rounds < 3:
         raise ValueError("at least 3 rounds (the figures are medians)")
     print("multi-host labs (" + "; ".join(f"{x.hosts} test hosts, {x.n} containers, {x.n} pings"
-                                          for x in SHAPES) + f"): {rounds} round(s) each")
+                                          for x in shapes) + f"): {rounds} round(s) each")
     started = time.perf_counter()
-    results = run(rounds)
+    results = run(rounds, shapes=shapes)
     previous = json.loads(results_path.read_text()) if results_path.exists() else {}
     previous.update({k: round(v, 4) for k, v in results.items()})
     results_path.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
@@ -690,4 +696,7 @@ def main(results_path: Path = RESULTS, rounds: int = 3) -> dict[str, float]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (at least 3)")
-    main(rounds=parser.parse_args().rounds)
+    parser.add_argument("--hosts", type=int, nargs="+", choices=[x.hosts for x in SHAPES],
+                        default=[x.hosts for x in SHAPES], help="the labs to run (3, 6)")
+    args = parser.parse_args()
+    main(rounds=args.rounds, shapes=tuple(x for x in SHAPES if x.hosts in args.hosts))
