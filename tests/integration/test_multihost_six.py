@@ -35,8 +35,9 @@ NAME = "six"
 # DEFAULT_WORKERS (8) engine requests at once on one host's pool of channels, each a
 # channel while in flight (a channel goes back to the pool after its request), plus one
 # SSH command (a session: the image copy's `docker load`, verify's batch of execs) and
-# the first request's channel. Measured on the bed: at most 8 in `up` (6x10 and 6x2),
-# 1 in a no-op `up`, 1 in `verify`, at most 6 in `down`.
+# the first request's channel. Measured on the bed (per host): `up` 2-5 (6x2) and 8
+# (6x10), no-op `up` 1 and 1, `verify` 2 and 2, `down` 2 and 6-8. Past DEFAULT_WORKERS
+# containers per host the count stays where it is: it follows requests in flight.
 K = 10
 
 
