@@ -168,6 +168,22 @@ def _docker() -> Any:
     return docker
 
 
+def _gossip_port_bound(host: str) -> bool:
+    """Something in the test host's namespace listens on swarm gossip's port 7946."""
+    ss = subprocess.run(["nsenter", f"--net=/run/netns/dnl-{host}", "ss", "-Htuln",
+                         "sport = :7946"], capture_output=True, text=True, check=True)
+    return bool(ss.stdout.strip())
+
+
+def _gossip_kept(host: str) -> bool:
+    """Port 7946 stays bound for 3 s (a leave's own shutdown of gossip takes less)."""
+    for _ in range(30):
+        if not _gossip_port_bound(host):
+            return False
+        time.sleep(0.1)
+    return True
+
+
 class Bed:
     """The first `shape.hosts` test hosts, read and cleaned through their local sockets
     (not over SSH). A larger bed is kept as it is (`up N --at-least`)."""
@@ -197,8 +213,37 @@ class Bed:
                 for c in api.containers(all=True)
                 if (c.get("Labels") or {}).get("dnetlab.scenario") != self.shape.lab]
 
+    def heal_gossip(self) -> list[str]:
+        """Restart the engine of each host that, in no swarm, still has the left swarm's
+        gossip on port 7946 (Docker 20.10, 'Could not close DB: timeout waiting for leave
+        broadcast'; docs/multihost.md): its next swarm's overlay would reach no other
+        host, and `up` says so. Other users of the bed (the tests) leave hosts so; the
+        tests' own set-up does the same. The hosts restarted."""
+        healed = []
+        for i, h in enumerate(self.hosts):
+            if self.api[i].info()["Swarm"]["LocalNodeState"] != "inactive" or not (
+                    _gossip_kept(h["name"])):
+                continue
+            for verb in ("stop-engine", "start-engine"):
+                subprocess.run(["bash", str(TESTBED), verb, h["name"][1:]], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+            self.api[i].close()
+            self.api[i] = _docker().APIClient(base_url=f"unix://{h['socket']}",
+                                              version="auto", timeout=60)
+            healed.append(h["name"])
+        return healed
+
     def reset(self, images: bool) -> None:
-        """No bench-mh object and no swarm on any host (and no busybox with `images`)."""
+        """No bench-mh object and no swarm on any host (and no busybox with `images`);
+        a host whose left swarm's gossip runs on is restarted."""
+        for api in self.api:
+            if api.info()["Swarm"]["LocalNodeState"] != "inactive":
+                with suppress(self.errors.APIError):
+                    api.leave_swarm(force=True)
+        healed = self.heal_gossip()
+        if healed:
+            print(f"  restarted the engine of {', '.join(healed)}: a left swarm's gossip "
+                  "ran on (Docker 20.10)", file=sys.stderr)
         for h, api in zip(self.hosts, self.api, strict=True):
             for c in api.containers(all=True, filters={"label": self.shape.label}):
                 with suppress(self.errors.NotFound):
@@ -355,6 +400,7 @@ class Bench:
         self.samples: dict[str, list[float]] = {}
         self.out: dict[str, float] = {}
         self.retried = 0  # verify runs where a probe needed a second round
+        self.healed = 0  # engines restarted after a down (a left swarm's gossip ran on)
 
     def add(self, key: str, seconds: float) -> None:
         self.samples.setdefault(self.shape.key(key), []).append(seconds)
@@ -405,6 +451,11 @@ class Bench:
             self.bed.expect_up("dnetlab verify")  # no helper left, nothing changed
         self.add("mh_down_s", self.cli("down")[0])
         self.bed.expect_down("dnetlab down")
+        healed = self.bed.heal_gossip()  # not timed; counted
+        if healed:
+            self.healed += len(healed)
+            self.log(f"  round {r}: restarted the engine of {', '.join(healed)} after down "
+                     "(the left swarm's gossip ran on, Docker 20.10)")
         seconds = self.cli("down", cwd=self.local_dir)[0]
         if r:
             self.add("local_down_s", seconds)
@@ -641,6 +692,7 @@ def _run_locked(shape: Shape, rounds: int, log: Callable[[str], None]) -> dict[s
     out[k("remote_up_vs_local")] = out[k("mh_up_s")] / out[k("local_up_s")]
     out[k("remote_down_vs_local")] = out[k("mh_down_s")] / out[k("local_down_s")]
     out[k("mh_verify_retried_runs")] = float(bench.retried)
+    out[k("mh_gossip_restarts")] = float(bench.healed)
     out[k("mh_loadavg_1m_max")] = max(load)
     log(f"  1-minute load average during the bench: {min(load):.1f} .. {max(load):.1f}")
     _explain(shape, out, log)
