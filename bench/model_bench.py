@@ -126,7 +126,7 @@ class RealBed:
 
     def lab(self, n: int, workers: int, rounds: int, probes: tuple[str, ...] = ()) -> list[
             dict[str, Phase]]:
-        bed = mh.Bed(n)
+        bed = mh.Bed(mh.model_shape(n, managers_for(n)))
         try:
             foreign = bed.foreign()
             if foreign:
@@ -138,7 +138,7 @@ class RealBed:
             d = self.work / f"real{n}-w{workers}"
             d.mkdir(exist_ok=True)
             path = d / "lab.yaml"
-            path.write_text(mh.lab_scenario(bed.addresses, managers_for(n)))
+            path.write_text(mh.lab_scenario(mh.model_shape(n, managers_for(n)), bed.addresses))
             for attempt in range(1, 4):  # not timed: copies busybox where it is missing
                 try:
                     lab_up(str(path), d, WORKERS)
@@ -218,7 +218,7 @@ class RealBed:
     def channel_cost(self) -> dict[str, float]:
         """The multi-host bench's measure of a request on a new channel and on an open one
         (on its 3 hosts)."""
-        bed, local = mh.Bed(mh.N_HOSTS), mh.Local()
+        bed, local = mh.Bed(), mh.Local()
         try:
             b = mh.Bench(self.work, bed, local, self.say)
             b.diagnose()
@@ -280,7 +280,8 @@ def simulate(costs: se.Costs, n: int, addresses: list[str], work: Path,
     d = work / f"sim{n}-{'shared' if costs.shared else 'own'}-{scale}-w{workers}"
     d.mkdir(parents=True, exist_ok=True)
     path = d / "lab.yaml"
-    path.write_text(mh.lab_scenario(fake_addresses(n, addresses), managers_for(n)))
+    path.write_text(mh.lab_scenario(mh.model_shape(n, managers_for(n)),
+                                     fake_addresses(n, addresses)))
     with opener(sim.opener()):
         got = run_phases(path, d, workers, lambda: sim.reset_counts()[0], sim.log,
                          probes=probes)
@@ -402,7 +403,7 @@ def run(rounds: int = 3, real: bool = True, log: Callable[[str], None] = print) 
         if real:
             bed = RealBed(work, log)
             with mh._one_at_a_time(log):
-                whole = mh.Bed(max(CHECKED))
+                whole = mh.Bed(mh.model_shape(max(CHECKED), managers_for(max(CHECKED))))
                 try:
                     foreign = whole.foreign()
                 finally:

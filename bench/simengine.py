@@ -490,14 +490,19 @@ class FakeReader(SocketReader):
 
 
 def _exec_jobs(script: str) -> list[tuple[str, str]]:
-    """The (container, script) of each `docker exec ... sh -c SCRIPT` in a host script of
-    `hostexec`."""
+    """The (container, script) of each `docker exec ... sh -c SCRIPT >"$d/INDEX"` in a host
+    script of `hostexec`, in the order of INDEX (the script runs them in lanes, so they
+    are not written in that order)."""
     try:
         words = shlex.split(script)
     except ValueError:
         return []
-    return [(words[i + 2], words[i + 5]) for i in range(len(words) - 5)
-            if words[i:i + 2] == ["docker", "exec"] and words[i + 3:i + 5] == ["sh", "-c"]]
+    found: list[tuple[int, str, str]] = []
+    for i in range(len(words) - 6):
+        if words[i:i + 2] == ["docker", "exec"] and words[i + 3:i + 5] == ["sh", "-c"]:
+            m = re.match(r">\$d/(\d+)$", words[i + 6])
+            found.append((int(m.group(1)) if m else len(found), words[i + 2], words[i + 5]))
+    return [(container, inner) for _, container, inner in sorted(found)]
 
 
 _PING = re.compile(r"ping -c (\d+)")

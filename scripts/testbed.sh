@@ -16,11 +16,15 @@
 #            |
 #   [dnl-tb1] 10.99.1.0/24 ---- h2 .2, h4 .4 ...
 #
-#   scripts/testbed.sh up [N] [--fresh]   N hosts (default 3). A healthy bed of
-#                                         exactly N hosts is kept as it is (fast);
+#   scripts/testbed.sh up [N] [--fresh] [--at-least]
+#                                         N hosts (default 6). A healthy bed of
+#                                         exactly N hosts (with --at-least: of N
+#                                         or more, what tests and benches that
+#                                         need N use, so that they never shrink
+#                                         a larger bed) is kept as it is (fast);
 #                                         otherwise (or with --fresh) whatever an
 #                                         earlier run left is cleared first and
-#                                         the bed is built anew
+#                                         the bed is built anew with N hosts
 #   scripts/testbed.sh down               remove all of it; idempotent
 #   scripts/testbed.sh status             what runs; exit 1 unless all is healthy
 #   scripts/testbed.sh load-image I|all IMAGE
@@ -819,10 +823,11 @@ check_host() {
 }
 
 cmd_up() {
-    local n=3 fresh=0 t
+    local n=6 fresh=0 at_least=0 t have
     while (($#)); do
         case $1 in
         --fresh) fresh=1 ;;
+        --at-least) at_least=1 ;;
         *) n=$1 ;;
         esac
         shift
@@ -830,8 +835,13 @@ cmd_up() {
     check_count "$n"
     take_lock
     t=$(now)
-    if ((!fresh)) && bed_healthy "$n"; then
-        log "a healthy bed of $n host(s) is already up (checked in $(elapsed "$t")s): $(host_list "$n")"
+    have=$n
+    if ((at_least)); then
+        have=$(grep -c '^DNETLAB_TESTBED_H' "$STATE_DIR/hosts.env" 2>/dev/null || true)
+        ((have >= n)) || have=$n
+    fi
+    if ((!fresh)) && bed_healthy "$have"; then
+        log "a healthy bed of $have host(s) is already up (checked in $(elapsed "$t")s): $(host_list "$have")"
         return 0
     fi
     if ((fresh)); then

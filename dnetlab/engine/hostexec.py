@@ -45,30 +45,22 @@ def new_mark() -> str:
 
 def host_script(jobs: Sequence[Job], mark: str, parallel: int) -> str:
     """A POSIX sh script for the host: every job as `docker exec`, at most `parallel` at a
-    time, then for each job one header line `MARK INDEX RC OUT_BYTES ERR_BYTES` followed by
-    exactly that many bytes of its stdout and of docker's stderr. A job's script goes in
-    as `sh -c SCRIPT`, or past `ARGV_SCRIPT_MAX` on the shell's stdin."""
+    time (in `parallel` lanes), then for each job one header line `MARK INDEX RC OUT_BYTES
+    ERR_BYTES` followed by exactly that many bytes of its stdout and of docker's stderr.
+    A job's script goes in as `sh -c SCRIPT`, or past `ARGV_SCRIPT_MAX` on the shell's
+    stdin."""
     parallel = max(1, parallel)
     lines = [
         'd=$(mktemp -d /tmp/dnetlab-x.XXXXXX) || exit 97',
         "trap 'rm -rf \"$d\"' EXIT",
     ]
-    for i, job in enumerate(jobs):
-        # the shell's first output proves docker started it: anything before is docker's
-        inner = f"echo {mark}; ( {job.script}\n) 2>&1"
-        container = shlex.quote(job.container)
-        if too_big_for_argv(inner):
-            # a file on the host (a here-document of this script, which itself comes on
-            # stdin), fed to the container's shell on its stdin: no argument to outgrow
-            end = f"{mark}-{i}"  # random: no line of a batch can be it
-            lines += [f"cat >\"$d/{i}.sh\" <<'{end}'", inner, end]
-            lines.append(f'( docker exec -i {container} sh -s <"$d/{i}.sh" '
-                         f'>"$d/{i}" 2>"$d/{i}.e"; echo $? >"$d/{i}.rc" ) &')
-        else:
-            lines.append(f'( docker exec {container} sh -c {shlex.quote(inner)} '
-                         f'>"$d/{i}" 2>"$d/{i}.e" </dev/null; echo $? >"$d/{i}.rc" ) &')
-        if (i + 1) % parallel == 0:
-            lines.append("wait")
+    # `parallel` lanes, each running its jobs one after the other: a job starts as soon
+    # as its lane is free, not when the slowest of a whole wave has ended
+    lanes = [list(range(k, len(jobs), parallel)) for k in range(min(parallel, len(jobs)))]
+    for lane in lanes:
+        lines.append("(")
+        lines += _job_lines(jobs, lane, mark)
+        lines.append(") &")
     lines += [
         "wait",
         f"for i in {' '.join(str(i) for i in range(len(jobs)))}; do",
@@ -78,6 +70,28 @@ def host_script(jobs: Sequence[Job], mark: str, parallel: int) -> str:
         "done",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _job_lines(jobs: Sequence[Job], indexes: Sequence[int], mark: str) -> list[str]:
+    """The lines that run the jobs of one lane in turn, each leaving its output, docker's
+    stderr and its exit status in files under $d."""
+    lines: list[str] = []
+    for i in indexes:
+        job = jobs[i]
+        # the shell's first output proves docker started it: anything before is docker's
+        inner = f"echo {mark}; ( {job.script}\n) 2>&1"
+        container = shlex.quote(job.container)
+        if too_big_for_argv(inner):
+            # a file on the host (a here-document of this script, which itself comes on
+            # stdin), fed to the container's shell on its stdin: no argument to outgrow
+            end = f"{mark}-{i}"  # random: no line of a batch can be it
+            lines += [f"cat >\"$d/{i}.sh\" <<'{end}'", inner, end]
+            lines.append(f'docker exec -i {container} sh -s <"$d/{i}.sh" '
+                         f'>"$d/{i}" 2>"$d/{i}.e"; echo $? >"$d/{i}.rc"')
+        else:
+            lines.append(f'docker exec {container} sh -c {shlex.quote(inner)} '
+                         f'>"$d/{i}" 2>"$d/{i}.e" </dev/null; echo $? >"$d/{i}.rc"')
+    return lines
 
 
 class FramingError(ValueError):

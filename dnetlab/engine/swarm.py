@@ -3,6 +3,8 @@ init, join and leave that `apply` carries out (the decisions are in `reconcile.s
 
 from __future__ import annotations
 
+import time
+
 from dnetlab.engine.connect import Connection
 from dnetlab.engine.errors import translated
 from dnetlab.reconcile.observed import SwarmInfo
@@ -43,6 +45,19 @@ def swarm_join(conn: Connection, managers: list[str], token: str,
                             advertise_addr=advertise_addr, listen_addr="0.0.0.0:2377")
 
 
-def swarm_leave(conn: Connection, force: bool) -> None:
+LEAVE_SETTLE_S = 12.0
+
+
+def swarm_leave(conn: Connection, force: bool, settle_s: float = LEAVE_SETTLE_S) -> None:
+    """Leave, then wait (up to `settle_s`) until the host lists no swarm-scoped network:
+    the engine answers the leave before its agent has taken the swarm's networks
+    (`ingress`, the overlays) off the host, and `down` returning while the host still
+    lists them would show the user a host that is not as it was. Usually one listing;
+    what is still there after `settle_s` is left to the engine (it goes on its own)."""
     with translated(f"host {conn.host.key}: leaving the swarm"):
         conn.api.leave_swarm(force=force)
+    deadline = time.monotonic() + settle_s
+    with translated(f"host {conn.host.key}: listing networks after leaving the swarm"):
+        while any(n.get("Scope") == "swarm" for n in conn.api.networks()) and (
+                time.monotonic() < deadline):
+            time.sleep(0.1)

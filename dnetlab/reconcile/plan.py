@@ -497,16 +497,18 @@ def teardown(owner: labels.Owner, observed: Iterable[HostObserved], *, volumes: 
     removes; then the swarm, when this instance of the lab made it."""
     ops: list[Op] = []
     seen = list(observed)
-    swarm_removed: set[str] = set()  # every manager lists an overlay: removed on one
+    overlays: set[str] = set()  # IDs of swarm networks already removed (on one manager)
     for o in seen:
         for c in o.owned_containers(owner):
             ops.append(Op("remove-container", o.host, c.name, _down_cause(owner, c.labels),
                           c.label(labels.KEY), c.id))
         for n in o.owned_networks(owner):
-            if n.scope == "swarm" and (not o.swarm.is_manager or n.id in swarm_removed):
-                continue  # removed on one manager, for the whole swarm
+            if n.scope == "swarm" and (not o.swarm.is_manager or n.id in overlays):
+                # removed on one manager, for the whole swarm: every manager lists it,
+                # and a second removal would fail with "not found"
+                continue
             if n.scope == "swarm":
-                swarm_removed.add(n.id)
+                overlays.add(n.id)
             ops.append(Op("remove-network", o.host, n.name, _down_cause(owner, n.labels),
                           n.label(labels.KEY), n.id))
         if volumes:

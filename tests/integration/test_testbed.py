@@ -3,8 +3,10 @@ namespaces, each with its own engine and sshd, reached from here over ssh:// wit
 the SDK's paramiko transport. The bed is routed: odd hosts on 10.99.0.0/24, even
 hosts on 10.99.1.0/24, a router namespace (10.99.0.253 | 10.99.1.253) between them.
 
-The module's fixture runs ``scripts/testbed.sh up 3``, which keeps a healthy bed
-as it is (about a second) and builds one otherwise. The bed is left up for the
+The module's fixture runs ``scripts/testbed.sh up 6 --at-least``, which keeps a
+healthy bed of 6 or more hosts as it is (about a second) and builds one of 6 otherwise
+(``make test`` builds 6; ``make testbed HOSTS=N`` any size); the tests hold for every
+host of the bed, however many. The bed is left up for the
 tests that come after; ``make testbed-down`` clears it. Traffic goes only to the
 bed's own addresses.
 """
@@ -24,7 +26,7 @@ from docker.transport import SSHHTTPAdapter
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "testbed.sh"
-HOSTS = 3
+MIN_HOSTS = 6  # what `make test` builds (Makefile HOSTS)
 
 Host = dict[str, str]
 
@@ -55,9 +57,10 @@ def run_testbed(*args: str, timeout: float = 300) -> subprocess.CompletedProcess
 
 @pytest.fixture(scope="module")
 def bed() -> list[Host]:
-    """The hosts of a bed of HOSTS hosts, from .testbed/hosts.json."""
-    run_testbed("up", str(HOSTS))
+    """The hosts of a bed of MIN_HOSTS or more hosts, from .testbed/hosts.json."""
+    run_testbed("up", str(MIN_HOSTS), "--at-least")
     hosts: list[Host] = json.loads((REPO / ".testbed" / "hosts.json").read_text())["hosts"]
+    assert len(hosts) >= MIN_HOSTS
     return hosts
 
 
@@ -88,7 +91,8 @@ def infos(clients: dict[str, docker.APIClient]) -> dict[str, dict[str, Any]]:
 
 
 def test_hosts_files_describe_the_bed(bed: list[Host]) -> None:
-    assert [h["name"] for h in bed] == [f"h{i}" for i in range(1, HOSTS + 1)]
+    n = len(bed)
+    assert [h["name"] for h in bed] == [f"h{i}" for i in range(1, n + 1)]
     for i, host in enumerate(bed, start=1):
         assert host == {
             "name": f"h{i}",
@@ -97,11 +101,12 @@ def test_hosts_files_describe_the_bed(bed: list[Host]) -> None:
             "ssh": f"ssh://root@{address(i)}",
         }
     env = (REPO / ".testbed" / "hosts.env").read_text().splitlines()
-    assert env == [f"DNETLAB_TESTBED_H{i}={address(i)}" for i in range(1, HOSTS + 1)]
+    assert env == [f"DNETLAB_TESTBED_H{i}={address(i)}" for i in range(1, n + 1)]
 
 
-def test_each_host_answers_over_ssh(clients: dict[str, docker.APIClient]) -> None:
-    assert sorted(clients) == [f"h{i}" for i in range(1, HOSTS + 1)]
+def test_each_host_answers_over_ssh(bed: list[Host],
+                                    clients: dict[str, docker.APIClient]) -> None:
+    assert sorted(clients) == sorted(f"h{i}" for i in range(1, len(bed) + 1))
     for client in clients.values():
         # paramiko, not a spawned ssh command: the SDK's own transport.
         assert isinstance(client.adapters["http+docker://ssh"], SSHHTTPAdapter)
@@ -121,16 +126,17 @@ def test_ssh_reaches_that_hosts_own_engine(
             local.close()
 
 
-def test_every_host_has_its_own_engine(infos: dict[str, dict[str, Any]]) -> None:
+def test_every_host_has_its_own_engine(bed: list[Host],
+                                       infos: dict[str, dict[str, Any]]) -> None:
     ids = {name: info["ID"] for name, info in infos.items()}
-    assert len(set(ids.values())) == HOSTS, ids
+    assert len(set(ids.values())) == len(bed), ids
     # The hosts share the machine's hostname: only the ID tells them apart.
     assert len({info["Name"] for info in infos.values()}) == 1
 
 
 def test_hosts_default_bridges_differ(clients: dict[str, docker.APIClient]) -> None:
     """docker0 is 172.31.I.0/24 on host I: apart from each other and from the local engine's."""
-    for i in range(1, HOSTS + 1):
+    for i in range(1, len(clients) + 1):
         config = clients[f"h{i}"].inspect_network("bridge")["IPAM"]["Config"]
         assert [c["Subnet"] for c in config] == [f"172.31.{i}.0/24"]
 

@@ -162,3 +162,18 @@ def test_a_swarm_made_before_instances_belongs_to_the_lab_recorded_without_one()
                 if op.action == "leave-swarm"]) == 3
     assert "no instance label" in conflicts(LAB, HOSTS, old)[0]
     assert swarm_ops(legacy, HOSTS, fresh())[0].swarm_labels == ((labels.SWARM, "lab"),)
+
+
+def test_down_removes_an_overlay_once_though_several_managers_list_it() -> None:
+    """Every manager lists the swarm's overlays; removed on one, it is gone on all (a
+    second removal would fail with "not found"): the first manager removes it."""
+    lab = tuple(LAB.labels().items())
+    net = LiveNetwork("ovl-id", "lab-ovl", "overlay", "swarm", lab, ("10.203.0.0/24",))
+    o = ours_up()
+    o["m"] = replace(o["m"], networks=(net,))
+    o["w1"] = replace(o["w1"], networks=(net,),
+                      swarm=replace(o["w1"].swarm, is_manager=True, cluster_id="C1"))
+    o["w2"] = replace(o["w2"], networks=(net,))  # a worker that used it shows it too
+    plan = teardown(LAB, o.values(), hosts=HOSTS)
+    assert [(op.host, op.name) for op in plan.ops if op.action == "remove-network"] == [
+        ("m", "lab-ovl")]
