@@ -533,6 +533,11 @@ def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
         return
     sc, path = _scenario_and_path(file, lab_name, var_items, vars_files)
     require(path, asks(sc), once=trust_once, command="verify")
+    from dnetlab.lab import neighbours
+
+    crowded = neighbours.warning(sc, neighbours.kernel_limit())
+    if crowded is not None:
+        click.echo(f"warning: {crowded}", err=True)
     progress = LiveProgress()
     try:
         with _interruptible() as stop:
