@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,17 @@ class Engine:
     def _networks(self, label: str) -> list[dict[str, Any]]:
         return list(self.api.networks(filters={"label": label}))
 
+    @contextmanager
+    def cleaned(self, work: Path) -> Iterator[None]:
+        """The bench's objects removed before and after the block, and the records its
+        CLI runs left in `work` (both benches of one host run their labs so)."""
+        self.clean()
+        try:
+            yield
+        finally:
+            self.clean()
+            shutil.rmtree(work / ".dnetlab", ignore_errors=True)
+
     def clean(self, wait_s: float = 60.0) -> None:
         """Remove everything labelled as in `owned`; nothing else. Objects may vanish
         meanwhile (a concurrent `make engine` clears every `dnetlab.scenario` label): not an
@@ -179,14 +190,8 @@ class Bench(Samples):
         self.scale_result: dict[str, float] = {}
         self.floor_label = f"dnetlab.scenario={FLOOR}"
 
-    @contextmanager
-    def clean_around(self) -> Iterator[None]:
-        self.engine.clean()
-        try:
-            yield
-        finally:
-            self.engine.clean()
-            shutil.rmtree(self.work / ".dnetlab", ignore_errors=True)
+    def clean_around(self) -> AbstractContextManager[None]:
+        return self.engine.cleaned(self.work)
 
     def expect_up(self, label: str, what: str) -> None:
         self.engine.expect(label, N_CONTAINERS, N_NETWORKS, what)

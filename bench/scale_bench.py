@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import lab_bench
@@ -55,14 +54,8 @@ class Bench(Samples):
             (work / f"lab{n}.yaml").write_text(
                 scale_scenario(lab_name(n), n, NETWORKS, probes=PROBES))
 
-    @contextmanager
-    def clean_around(self) -> Iterator[None]:
-        self.engine.clean()
-        try:
-            yield
-        finally:
-            self.engine.clean()
-            shutil.rmtree(self.work / ".dnetlab", ignore_errors=True)
+    def clean_around(self) -> AbstractContextManager[None]:
+        return self.engine.cleaned(self.work)
 
     def _cli(self, key: str, cmd: list[str], ok: tuple[int, ...] = (0,)) -> str:
         seconds, mb, out = run_peak_rss_out(cmd, self.work, ok)
