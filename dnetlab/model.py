@@ -29,6 +29,11 @@ class Host:
     swarm: SwarmRole | None = None
     advertise_addr: str | None = None
 
+    @property
+    def is_local(self) -> bool:
+        """Its engine runs on this machine (a unix socket, or the default one)."""
+        return self.engine is None or self.engine.startswith("unix://")
+
 
 @dataclass(frozen=True)
 class Impairment:

@@ -31,17 +31,13 @@ def kernel_limit(path: Path = GC_THRESH3) -> int | None:
         return None
 
 
-def _local(engine: str | None) -> bool:
-    return engine is None or engine.startswith("unix://")
-
-
 def warning(sc: Scenario, limit: int | None) -> str | None:
     """A warning when the lab's containers on the local engine and the probes they send
     need more neighbour entries than `limit`; None when they fit or the limit is
     unknown."""
     if limit is None:
         return None
-    local_hosts = {h.key for h in sc.hosts if _local(h.engine)}
+    local_hosts = {h.key for h in sc.hosts if h.is_local}
     here = {c.key for c in sc.containers if c.host in local_hosts}
     probes = sum(1 for p in sc.probes if runs_on(p) in here)
     need = needed_entries(len(here), probes)

@@ -66,7 +66,7 @@ def _container_asks(c: Container) -> list[Ask]:
 def _image_copy_asks(sc: Scenario) -> list[Ask]:
     """`up` copies an image a remote host lacks from the local engine when no host of the
     lab is local: one ask per image and host, at the first container that uses it."""
-    if any(_is_local(h.engine) for h in sc.hosts):
+    if any(h.is_local for h in sc.hosts):
         return []
     found: dict[tuple[str, str], Ask] = {}
     for c in sc.containers:
@@ -77,15 +77,11 @@ def _image_copy_asks(sc: Scenario) -> list[Ask]:
     return list(found.values())
 
 
-def _is_local(engine: str | None) -> bool:
-    return engine is None or engine.startswith("unix://")
-
-
 def asks(sc: Scenario) -> tuple[Ask, ...]:
     """Every capability the scenario asks for, in file order."""
     found: list[Ask] = []
     for h in sc.hosts:
-        if not _is_local(h.engine):
+        if not h.is_local:
             found.append(Ask("remote-engine", f"host {h.key} is the Docker engine at "
                              f"{h.engine}: dnetlab connects to it and changes it",
                              ("hosts", h.key, "engine")))
