@@ -68,9 +68,9 @@ demo: wheel engine
 clean-lab:
 	@bash scripts/engine-up.sh --clean-only
 
-bench: venv engine
+bench: venv engine wheel
 	@bash scripts/bench-tools.sh
-	$(PY) bench/run.py
+	DNETLAB_USER_VENV=$(USER_VENV) $(PY) bench/run.py
 
 # The format reference: tables from the schema's descriptions, intro and example from
 # docs/format.md.in. tests/unit/load/test_format_doc.py fails when it is stale.

@@ -14,6 +14,28 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _user_bin() -> Path:
+    """The bin/ of what a user gets: dnetlab's wheel installed, not editable, in a venv of
+    its own (`make wheel`; `make bench` passes it as DNETLAB_USER_VENV). Its modules were
+    byte-compiled by pip at install; the dev venv's editable checkout is not what users
+    run, and where PYTHONDONTWRITEBYTECODE is set (this machine) it compiles dnetlab's
+    sources at every start: 50-70 ms of a CLI run that no user pays."""
+    venv = Path(os.environ.get("DNETLAB_USER_VENV") or ROOT / ".venv-user").absolute()
+    if not (venv / "bin" / "dnetlab").is_file():
+        raise SystemExit(f"bench: no dnetlab installed from the wheel in {venv}; run "
+                         "`make wheel` (or `make bench`, which does)")
+    return venv / "bin"
+
+
+USER_BIN = _user_bin()
+DNETLAB = str(USER_BIN / "dnetlab")  # the console script the wheel installs
+# Its interpreter, for the hand-written references (bench/floor.py): the same Python and
+# the same SDK as the dnetlab they are compared with.
+USER_PYTHON = str(USER_BIN / "python")
+
 
 def run_cli(cmd: list[str], cwd: Path, timeout: float | None = None) -> tuple[float, str, str]:
     """Seconds from spawn to exit, stdout, stderr; a non-zero exit raises with its output."""

@@ -15,12 +15,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import run_cli
+from common import DNETLAB, run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.unit.graph.biglab import big_lab  # one generator for the bench and the tests
 
-DNETLAB = [sys.executable, "-m", "dnetlab"]
 TARGETS = {"graph_200_s": ("<", 1.0)}
 
 
@@ -30,7 +29,7 @@ def run(rounds: int = 5) -> dict[str, float]:
         d = Path(tmp)
         (d / "big.yaml").write_text(big_lab(200, "bench-graph"))
         for fmt in ("html", "mermaid", "dot", "json"):
-            times = [run_cli([*DNETLAB, "graph", "big.yaml", "--format", fmt, "-o",
+            times = [run_cli([DNETLAB, "graph", "big.yaml", "--format", fmt, "-o",
                               f"out.{fmt}"], d)[0] for _ in range(rounds)]
             results[f"graph_200_{fmt}_s"] = statistics.median(times)
     results["graph_200_s"] = results.pop("graph_200_html_s")

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +23,8 @@ from typing import Any
 
 import floor
 from common import (
+    DNETLAB,
+    USER_PYTHON,
     Samples,
     check_workers,
     lab_down,
@@ -35,8 +36,6 @@ from common import (
     timed,
 )
 
-VENV_BIN = Path(sys.executable).parent
-DNETLAB = str(VENV_BIN / "dnetlab")
 FLOOR_SCRIPT = str(Path(floor.__file__).resolve())
 COMPOSE = shutil.which("docker-compose") or "/usr/bin/docker-compose"
 
@@ -225,7 +224,7 @@ class Bench(Samples):
             self.expect_down(self.lab_label, "dnetlab.lab.down.down")
 
     def floor_cli(self) -> None:
-        py, spec = sys.executable, str(self.floor_file)
+        py, spec = USER_PYTHON, str(self.floor_file)
         with self.clean_around():
             self.add("floor_up_s", run_cli([py, FLOOR_SCRIPT, "up", spec, str(WORKERS)],
                                            self.work)[0])

@@ -20,10 +20,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import DNETLAB, ROOT
+
 sys.path.insert(0, str(ROOT))
 
-from tests.hostile.generate import CASES, lab_2000, networks_10k  # noqa: E402
+from tests.hostile.generate import CASES, lab_2000, networks_10k
 
 TARGETS = {
     "validate_10k_networks_s": ("<=", 2.0),
@@ -34,9 +35,9 @@ TARGETS = {
 
 
 def validate(path: str, cwd: Path) -> tuple[float, float, int]:
-    """Seconds, peak RSS in MB and exit code of `python -m dnetlab validate PATH`."""
+    """Seconds, peak RSS in MB and exit code of `dnetlab validate PATH`."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "dnetlab", "validate", path], cwd=cwd,
+    proc = subprocess.Popen([DNETLAB, "validate", path], cwd=cwd,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)

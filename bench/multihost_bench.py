@@ -42,15 +42,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from common import check_workers, lab_down, lab_up, medians, run_cli
+from common import DNETLAB, check_workers, lab_down, lab_up, medians, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 TESTBED = ROOT / "scripts" / "testbed.sh"
 HOSTS_JSON = ROOT / ".testbed" / "hosts.json"
 LOCK = Path("/run/lock/dnetlab-bench-multihost.lock")
-VENV_BIN = Path(sys.executable).parent
-DNETLAB = str(VENV_BIN / "dnetlab")
 
 
 

@@ -12,15 +12,14 @@ import argparse
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import DNETLAB, ROOT, USER_PYTHON
+
 RESULTS = ROOT / "bench" / "results.json"
-VENV_BIN = Path(sys.executable).parent
 
 
 def _median_seconds(fn: Callable[[], object], rounds: int) -> float:
@@ -58,10 +57,9 @@ def big_scenario(containers: int = 200, networks: int = 4) -> str:
 
 
 def bench_startup(rounds: int) -> dict[str, float]:
-    dnetlab = str(VENV_BIN / "dnetlab")
-    ref = _median_seconds(lambda: _run([sys.executable, "-c", "import click"]), rounds)
-    help_s = _median_seconds(lambda: _run([dnetlab, "--help"]), rounds)
-    bare = _median_seconds(lambda: _run([sys.executable, "-c", "pass"]), rounds)
+    ref = _median_seconds(lambda: _run([USER_PYTHON, "-c", "import click"]), rounds)
+    help_s = _median_seconds(lambda: _run([DNETLAB, "--help"]), rounds)
+    bare = _median_seconds(lambda: _run([USER_PYTHON, "-c", "pass"]), rounds)
     return {"python_bare_s": bare, "import_click_s": ref, "help_s": help_s,
             "help_vs_import_click": help_s / ref}
 
@@ -73,7 +71,7 @@ def bench_validate(rounds: int) -> dict[str, float]:
         path = Path(tmp) / "big.yaml"
         path.write_text(big_scenario())
         in_process = _median_seconds(lambda: load(str(path)), rounds)
-        cli = _median_seconds(lambda: _run([str(VENV_BIN / "dnetlab"), "validate", str(path)]),
+        cli = _median_seconds(lambda: _run([DNETLAB, "validate", str(path)]),
                               rounds)
     return {"validate_200_in_process_s": in_process, "validate_200_cli_s": cli}
 

@@ -27,9 +27,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import lab_bench
-from common import Samples, medians, run_peak_rss_out, scale_scenario
+from common import DNETLAB, Samples, medians, run_peak_rss_out, scale_scenario
 
-DNETLAB = str(Path(sys.executable).parent / "dnetlab")
 SIZES = (50, 500)
 NETWORKS, PROBES = 4, 2  # 2 pings per container, round its own bridge
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) errors in ", re.M)

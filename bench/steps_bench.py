@@ -26,12 +26,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import lab_down, lab_up, run_cli
+from common import DNETLAB, lab_down, lab_up, run_cli
 
 LAB = "bench-steps"
 OUTAGE_S = 3.0
 WORKERS = 8
-DNETLAB = [sys.executable, "-m", "dnetlab"]
 TARGETS = {
     "step_connect_disconnect_vs_cli": ("<=", 1.2),
     "recovered_after_error_s": ("<=", 0.5),
@@ -81,7 +80,7 @@ def run(rounds: int = 3, log: Callable[[str], None] = print) -> dict[str, float]
             lab_up(str(path), root, WORKERS)
             net, c2 = f"{LAB}-lan", f"{LAB}-c2"
             for r in range(rounds):
-                took, out, _ = run_cli([*DNETLAB, "verify", "--steps", "--keep-state",
+                took, out, _ = run_cli([DNETLAB, "verify", "--steps", "--keep-state",
                                         "--format", "json", str(path)], root)
                 report = json.loads(out)
                 move, restart = report["steps"]

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,10 +21,8 @@ from typing import Any
 
 import floor
 import lab_bench
-from common import Samples, check_workers, medians, run_cli, timed
+from common import DNETLAB, USER_PYTHON, Samples, check_workers, medians, run_cli, timed
 
-VENV_BIN = Path(sys.executable).parent
-DNETLAB = str(VENV_BIN / "dnetlab")
 FLOOR_SCRIPT = str(Path(floor.__file__).resolve())
 
 LAB = "bench-verify"
@@ -138,7 +135,7 @@ class Bench(Samples):
         self.execs.append(run.execs)
 
     def floor_cli(self) -> None:
-        seconds, _, _ = run_cli([sys.executable, FLOOR_SCRIPT, "ping", str(self.floor_file),
+        seconds, _, _ = run_cli([USER_PYTHON, FLOOR_SCRIPT, "ping", str(self.floor_file),
                                  str(WORKERS)], self.work)
         self.add("verify_floor_s", seconds)
 

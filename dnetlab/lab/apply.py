@@ -1,9 +1,10 @@
-"""Carry out a plan: phase by phase, the operations of a phase in parallel.
+"""Carry out a plan: each step once the steps it waits for have ended (lab.schedule),
+in parallel.
 
 The executor decides nothing. It stops starting new steps when asked to (Ctrl-C,
 SIGTERM) and lets running ones finish, so the engine is never left mid-call; the next
-`up` converges from whatever was reached. A host whose step failed runs no later phase;
-other hosts go on.
+`up` converges from whatever was reached. A host whose step failed starts no other step,
+and a step that needs a failed one does not start; other hosts go on.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from dnetlab.engine.engine import Engine
 from dnetlab.errors import DnetlabError, ExitCode
 from dnetlab.lab.progress import Reporter
-from dnetlab.reconcile.plan import Op, Phase, Plan
+from dnetlab.lab.schedule import Schedule, schedule
+from dnetlab.reconcile.plan import Op, Plan
 
 
 @dataclass(frozen=True)
@@ -51,32 +54,6 @@ class ApplyOptions:
     workers: int = 8
     graceful: bool = False  # wait out stop timeouts instead of killing
     volumes: bool = False  # remove anonymous volumes with containers
-
-
-def _tasks(ops: list[Op], phase: Phase) -> list[tuple[Op, ...]]:
-    """The steps of one phase. In the container phase, everything that touches one
-    container is one step, in order: connects before the start."""
-    if phase not in (Phase.CONTAINERS, Phase.IMPAIR):
-        return [(op,) for op in ops]
-    grouped: dict[tuple[str, str], list[Op]] = {}
-    for op in ops:
-        grouped.setdefault((op.host, op.name), []).append(op)
-    order = {"create-container": 0, "connect": 1, "start-container": 2, "unpause-container": 2,
-             "impair": 3, "heal": 3}
-    return [tuple(sorted(g, key=lambda o: order[o.action])) for g in grouped.values()]
-
-
-def _waves(phases: list[tuple[Phase, list[Op]]]) -> list[tuple[Phase, list[Op]]]:
-    """Each phase split into its waves, in order: a container that links others starts
-    once the containers it links run (a failed step stops its host's later waves, as it
-    stops the later phases)."""
-    out: list[tuple[Phase, list[Op]]] = []
-    for phase, ops in phases:
-        waves: dict[int, list[Op]] = {}
-        for op in ops:
-            waves.setdefault(op.wave, []).append(op)
-        out += [(phase, waves[w]) for w in sorted(waves)]
-    return out
 
 
 def run_op(engines: Mapping[str, Engine], op: Op, options: ApplyOptions) -> None:
@@ -155,47 +132,124 @@ def apply(plan: Plan, engines: Mapping[str, Engine], reporter: Reporter, *,
           title: str = "applying") -> ApplyResult:
     options = options or ApplyOptions()
     stop = stop or threading.Event()
-    results: list[StepResult] = []
-    failed_hosts: set[str] = set()
-    phases = plan.phases()
-    reporter.start(sum(len(_tasks(ops, ph)) for ph, ops in phases), title)
-    not_run = 0
+    run = _Run(schedule(plan))
+    reporter.start(len(run.steps), title)
     try:
         with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-            for phase, ops in _waves(phases):
-                steps = [s for s in _tasks(ops, phase) if s[0].host not in failed_hosts]
-                not_run += len(_tasks(ops, phase)) - len(steps)
+            # finished steps come through a queue: `wait()` on the set of pending
+            # futures walks the whole set at every return, quadratic in the steps
+            # (0.35 s of the main thread's CPU for 500 containers)
+            finished: queue.SimpleQueue[Future[StepResult | None]] = queue.SimpleQueue()
+            pending: dict[Future[StepResult | None], int] = {}
+            # written by the workers the moment a step fails: a step of that host handed
+            # out before the main thread heard of it then does not start
+            failed_hosts: set[str] = set()
+
+            def step(ops: tuple[Op, ...]) -> StepResult | None:
+                if stop.is_set() or ops[0].host in failed_hosts:
+                    return None
+                res = _run_step(engines, ops, options, runner)
+                if not res.ok:
+                    failed_hosts.add(ops[0].host)
+                return res
+
+            def submit(i: int) -> None:
+                fut = pool.submit(step, run.steps[i].ops)
+                pending[fut] = i
+                fut.add_done_callback(finished.put)
+
+            for i in run.ready(stop.is_set()):
+                submit(i)
+            while pending:
+                got: Future[StepResult | None] | None
+                try:
+                    got = finished.get(timeout=0.2)
+                except queue.Empty:
+                    got = None
+                if got is not None and got in pending:
+                    i = pending.pop(got)
+                    res = None if got.cancelled() else got.result()
+                    if res is None:
+                        run.not_started(i)
+                    else:
+                        run.results.append(res)
+                        reporter.step_done(_label(res.ops) + (
+                            f": {res.error}" if res.error else ""), res.ok)
+                        run.ended(i, res.ok)
                 if stop.is_set():
-                    not_run += len(steps)
-                    continue
-                # finished steps come through a queue: `wait()` on the set of pending
-                # futures walks the whole set at every return, quadratic in the steps
-                # of a wave (0.35 s of the main thread's CPU for 500 containers)
-                finished: queue.SimpleQueue[Future[StepResult]] = queue.SimpleQueue()
-                pending: set[Future[StepResult]] = set()
-                for s in steps:
-                    fut = pool.submit(_run_step, engines, s, options, runner)
-                    pending.add(fut)
-                    fut.add_done_callback(finished.put)
-                while pending:
-                    got: Future[StepResult] | None
-                    try:
-                        got = finished.get(timeout=0.2)
-                    except queue.Empty:
-                        got = None
-                    if got is not None and got in pending:
-                        pending.discard(got)
-                        if not got.cancelled():
-                            res = got.result()
-                            results.append(res)
-                            reporter.step_done(_label(res.ops) + (
-                                f": {res.error}" if res.error else ""), res.ok)
-                            if not res.ok:
-                                failed_hosts.add(res.ops[0].host)
-                    if stop.is_set():
-                        cancelled = {f for f in pending if f.cancel()}
-                        not_run += len(cancelled)
-                        pending -= cancelled
+                    for f in [f for f in pending if f.cancel()]:
+                        run.not_started(pending.pop(f))
+                for i in run.ready(stop.is_set()):
+                    submit(i)
+            run.not_run += run.left()  # never reached: each step waits for earlier ones
     finally:
         reporter.finish()
-    return ApplyResult(tuple(results), stop.is_set(), not_run)
+    return ApplyResult(tuple(run.results), stop.is_set(), run.not_run)
+
+
+class _Run:
+    """What has ended, and so which waiting steps may start (lab.schedule). A failed step
+    stops the steps of its host not started yet, and the steps that need it."""
+
+    def __init__(self, sched: Schedule) -> None:
+        self.steps = sched.steps
+        self.barriers = sched.barriers
+        self.results: list[StepResult] = []
+        self.not_run = 0
+        self._open = Counter(s.group for s in self.steps)  # steps not ended, per group
+        self._unmet = [len(s.needs) for s in self.steps]
+        self._needed_by: dict[int, list[int]] = {}
+        for j, s in enumerate(self.steps):
+            for i in s.needs:
+                self._needed_by.setdefault(i, []).append(j)
+        self._waiting = list(range(len(self.steps)))  # in the schedule's order
+        self._failed_hosts: set[str] = set()
+        self._lost: set[int] = set()  # steps that needed a failed one
+        self._check_all = True  # a group ended, or nothing was looked at yet
+        self._candidates: set[int] = set()  # steps whose last need just ended
+
+    def ended(self, i: int, ok: bool) -> None:
+        if not ok:
+            self._failed_hosts.add(self.steps[i].host)
+            self._check_all = True
+        for j in self._needed_by.get(i, ()):
+            self._unmet[j] -= 1
+            if not ok:
+                self._lost.add(j)
+            if self._unmet[j] == 0:
+                self._candidates.add(j)
+        g = self.steps[i].group
+        self._open[g] -= 1
+        if not self._open[g]:
+            self._check_all = True
+
+    def not_started(self, i: int) -> None:
+        """Step i will not run: it ends for the groups after it, and what needs it is
+        lost too."""
+        self.not_run += 1
+        self._lost.update(self._needed_by.get(i, ()))
+        self.ended(i, True)
+
+    def ready(self, stopping: bool) -> list[int]:
+        """The waiting steps that may start now, in order; those that never will (their
+        host failed, a step they need failed, or a stop) end as not run."""
+        out: list[int] = []
+        while self._check_all or self._candidates:
+            look = self._waiting if self._check_all else sorted(self._candidates)
+            self._check_all, self._candidates = False, set()
+            keep: set[int] = set()
+            for i in look:
+                s = self.steps[i]
+                if stopping or s.host in self._failed_hosts or i in self._lost:
+                    self.not_started(i)
+                elif not self._unmet[i] and all(not self._open[g]
+                                                for g in self.barriers[s.group]):
+                    out.append(i)
+                else:
+                    keep.add(i)
+            gone = set(look) - keep
+            self._waiting = [i for i in self._waiting if i not in gone]
+        return out
+
+    def left(self) -> int:
+        return len(self._waiting)

@@ -34,6 +34,10 @@ class LiveContainer:
     def label(self, name: str) -> str | None:
         return dict(self.labels).get(name)
 
+    @property
+    def network_names(self) -> tuple[str, ...]:
+        return tuple(e.network_name for e in self.endpoints)
+
     def endpoint(self, network_name: str) -> LiveEndpoint | None:
         return next((e for e in self.endpoints if e.network_name == network_name), None)
 

@@ -90,6 +90,9 @@ class Op:
     # within its phase, ops of a later wave wait for the earlier waves on their host: a
     # container that links others (`links:`) is created and started after them
     wave: int = 0
+    # remove-container: the networks the live container is on (None: not known), so that a
+    # network's removal waits for its own containers only (lab.schedule)
+    networks: tuple[str, ...] | None = None
 
     @property
     def phase(self) -> Phase:
@@ -292,7 +295,7 @@ class _HostReconciler:
             if key not in wanted:
                 for live in lives:
                     self.ops.append(Op("remove-container", self.h, live.name, "not in scenario",
-                                       key, live.id))
+                                       key, live.id, networks=live.network_names))
 
     def _container(self, spec: ContainerSpec, lives: list[LiveContainer],
                    renewed: dict[str, str]) -> None:
@@ -308,7 +311,7 @@ class _HostReconciler:
             renewed[spec.key] = "recreated"
             line = f"recreate container {spec.name} [{self.h}]: {cause}"
             self.ops.append(Op("remove-container", self.h, spec.name, cause, spec.key,
-                               live.id, display=line))
+                               live.id, display=line, networks=live.network_names))
             self.ops.append(Op("create-container", self.h, spec.name, cause, spec.key,
                                container=spec, display=line))
             self._impairments(spec, None, fresh=True)
@@ -501,7 +504,7 @@ def teardown(owner: labels.Owner, observed: Iterable[HostObserved], *, volumes: 
     for o in seen:
         for c in o.owned_containers(owner):
             ops.append(Op("remove-container", o.host, c.name, _down_cause(owner, c.labels),
-                          c.label(labels.KEY), c.id))
+                          c.label(labels.KEY), c.id, networks=c.network_names))
         for n in o.owned_networks(owner):
             if n.scope == "swarm" and (not o.swarm.is_manager or n.id in overlays):
                 # removed on one manager, for the whole swarm: every manager lists it,
