@@ -55,10 +55,14 @@ def _with_peers(conn: Connection, net: LiveNetwork) -> LiveNetwork:
     network still shows and containers attach to it without an error."""
     if net.driver != "overlay" or net.scope != "swarm" or not net.label(labels.SCENARIO):
         return net
-    raw = conn.read(f"network {net.name}", f"/networks/{net.id}?verbose=true",
-                    lambda: conn.api.inspect_network(net.id, verbose=True))
-    peers = tuple(str(p.get("IP") or "") for p in raw.get("Peers") or ())
-    return replace(net, peers=peers)
+    return replace(net, peers=overlay_peers(conn, net.id, net.name))
+
+
+def overlay_peers(conn: Connection, net_id: str, name: str) -> tuple[str, ...]:
+    """The addresses of the gossip peers this engine knows on a swarm overlay."""
+    raw = conn.read(f"network {name}", f"/networks/{net_id}?verbose=true",
+                    lambda: conn.api.inspect_network(net_id, verbose=True))
+    return tuple(str(p.get("IP") or "") for p in raw.get("Peers") or ())
 
 
 def live_container(raw: dict[str, Any]) -> LiveContainer:
