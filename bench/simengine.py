@@ -594,6 +594,12 @@ class FakeAPI:
                 for k in late:
                     self.h.gossip_late[k] -= 1
                 n["Peers"] = [{"IP": a} for k, a in members.items() if k not in late]
+                # the plain containers on it, on the hosts this one's gossip knows
+                n["Services"] = {"": {"Tasks": [
+                    {"Name": c["Names"][0][1:]} for k, h in self.h.sim.hosts.items()
+                    if k in members and k not in late for c in h.containers.values()
+                    if any(ep.get("NetworkID") == n["Id"]
+                           for ep in c["NetworkSettings"]["Networks"].values())]}}
             return n
 
     def inspect_swarm(self) -> dict[str, Any]:

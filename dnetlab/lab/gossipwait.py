@@ -1,7 +1,8 @@
-"""After `up` changed a swarm lab: wait until every host's engine lists, on each lab
-overlay, every host that has a container on it (`reconcile.swarm.peer_gaps`): the swarm's
-gossip can reach a host late, and until it has, the overlay carries nothing between the
-two hosts. Only the lagging hosts are read again, one overlay inspect each per poll."""
+"""After `up` changed a swarm lab: wait until every host's engine knows, on each lab
+overlay, every host that has a container on it and every container on it
+(`reconcile.swarm.peer_gaps`): the swarm's gossip can reach a host late, and until it
+has, the overlay carries nothing between them. Only the lagging hosts are read again, one
+overlay inspect each per poll."""
 
 from __future__ import annotations
 
@@ -34,20 +35,29 @@ def await_peers(gaps: list[PeerGap], engines: Mapping[str, Engine],
     while True:
         still = []
         for g in gaps:
-            peers = set(engines[g.host].overlay_peers(g.network_id, g.network))
+            peers, announced = engines[g.host].overlay_gossip(g.network_id, g.network)
             missing = tuple(a for a in g.missing if a not in peers)
-            if missing:
-                still.append(PeerGap(g.host, g.network_id, g.network, missing))
+            unknown = tuple(c for c in g.unknown if c not in announced)
+            if missing or unknown:
+                still.append(PeerGap(g.host, g.network_id, g.network, missing, unknown))
         gaps = still
         if not gaps or time.monotonic() >= deadline or (stop is not None and stop.is_set()):
             break
         time.sleep(POLL_S)
     waited = time.monotonic() - deadline + limit
-    return [f"host {g.host}: after {waited:.0f} s its engine still does not list "
-            f"{_names(g.missing, observed)} among the peers of overlay network {g.network}, "
-            "so nothing on it reaches or resolves the containers there, nor they its; the "
-            "swarm's gossip has not reached it. Run `dnetlab up` again; if it stays so, "
-            "restart dockerd on that host" for g in gaps]
+    return [f"host {g.host}: after {waited:.0f} s its engine still does not know "
+            f"{_lacks(g, observed)} on overlay network {g.network}, so nothing there reaches "
+            "or resolves them: the swarm's gossip has not reached it. Run `dnetlab up` "
+            "again; if it stays so, restart dockerd on that host" for g in gaps]
+
+
+def _lacks(g: PeerGap, observed: Mapping[str, HostObserved]) -> str:
+    parts = [f"the peer(s) {_names(g.missing, observed)}"] if g.missing else []
+    if g.unknown:
+        shown = ", ".join(g.unknown[:5]) + (f" and {len(g.unknown) - 5} more"
+                                            if len(g.unknown) > 5 else "")
+        parts.append(f"the container(s) {shown}")
+    return " nor ".join(parts)
 
 
 def _names(addresses: tuple[str, ...], observed: Mapping[str, HostObserved]) -> str:
@@ -57,5 +67,5 @@ def _names(addresses: tuple[str, ...], observed: Mapping[str, HostObserved]) -> 
 
 
 def _describe(gaps: list[PeerGap], observed: Mapping[str, HostObserved]) -> str:
-    return "; ".join(f"{g.host} does not list {_names(g.missing, observed)} on {g.network} yet"
+    return "; ".join(f"{g.host} does not know {_lacks(g, observed)} on {g.network} yet"
                      for g in gaps)

@@ -143,13 +143,15 @@ def gossip_problems(owner: labels.Owner, hosts: tuple[Host, ...],
 
 @dataclass(frozen=True)
 class PeerGap:
-    """A host of the lab whose engine does not yet list, as peers on a lab overlay, every
-    host that has a container on it."""
+    """A host of the lab whose engine does not yet list, on a lab overlay, every host that
+    has a container on it as a peer, or every container on it (its gossip has not brought
+    their addresses yet: traffic to them fails)."""
 
     host: str  # host key
     network_id: str
     network: str  # its name
-    missing: tuple[str, ...]  # the addresses it lacks
+    missing: tuple[str, ...]  # the peers' addresses it lacks
+    unknown: tuple[str, ...] = ()  # the containers on it the gossip has not announced there
 
 
 def peer_gaps(owner: labels.Owner, hosts: tuple[Host, ...],
@@ -166,23 +168,29 @@ def peer_gaps(owner: labels.Owner, hosts: tuple[Host, ...],
     the lab's hosts list is what each of them must list. Hosts that list no peers at all
     are `gossip_problems`: their gossip never started, waiting does not help."""
     attached: dict[str, set[str]] = {}  # overlay id -> hosts with a running container on it
-    listed: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    members: dict[str, set[str]] = {}  # overlay id -> the running containers on it
+    listed: dict[tuple[str, str], tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
     for h in hosts:
         o = observed.get(h.key)
         if h.swarm is None or o is None or not o.swarm.active:
             continue
-        on = {e.network_id for c in o.owned_containers(owner) if c.state == "running"
-              for e in c.endpoints}
+        on: dict[str, set[str]] = {}
+        for c in o.owned_containers(owner):
+            if c.state == "running":
+                for e in c.endpoints:
+                    on.setdefault(e.network_id, set()).add(c.name)
         for n in o.owned_networks(owner):
             if n.peers and n.id in on:  # None: not read; (): gossip_problems' case
                 attached.setdefault(n.id, set()).add(h.key)
-                listed[(h.key, n.id)] = (n.name, n.peers)
+                members.setdefault(n.id, set()).update(on[n.id])
+                listed[(h.key, n.id)] = (n.name, n.peers, n.announced)
     gaps = []
     for nid, keys in attached.items():
         union = {p for k in keys for p in listed[(k, nid)][1]}
         for k in sorted(keys):
-            name, peers = listed[(k, nid)]
+            name, peers, announced = listed[(k, nid)]
             missing = tuple(sorted(union - set(peers)))
-            if missing:
-                gaps.append(PeerGap(k, nid, name, missing))
+            unknown = tuple(sorted(members[nid] - set(announced)))
+            if missing or unknown:
+                gaps.append(PeerGap(k, nid, name, missing, unknown))
     return gaps

@@ -146,6 +146,7 @@ def test_up_names_the_host_the_gossip_never_reaches(tmp_path: Path,
     sim.host("h5", ADDRS[4], se.SSH).gossip_late["h3"] = 10**6
     with mb.opener(sim.opener()), pytest.raises(DnetlabError) as err:
         mb.lab_up(str(_six_host_lab(tmp_path)), tmp_path, 8)
-    assert "host h5: after 0 s its engine still does not list host h3 (10.99.0.3)" in str(
+    assert "host h5: after 0 s its engine still does not know the peer(s) host h3 (10.99.0.3) " \
+        "nor the container(s) bench-mh-h3c0" in str(
         err.value)
     assert "overlay network bench-mh-ovl" in str(err.value)
