@@ -55,6 +55,10 @@ class Engine:
     def observe(self, images: Iterable[str] = (), swarm: bool = False) -> HostObserved:
         return read.observe(self.conn, images, swarm)
 
+    def overlay_gossip(self, net_id: str, name: str) -> tuple[tuple[str, ...],
+                                                                tuple[str, ...]]:
+        return read.overlay_gossip(self.conn, net_id, name)
+
     # -- swarm -------------------------------------------------------------------------------
     def swarm_info(self) -> SwarmInfo:
         return swarm.swarm_info(self.conn)

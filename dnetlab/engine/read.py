@@ -55,10 +55,21 @@ def _with_peers(conn: Connection, net: LiveNetwork) -> LiveNetwork:
     network still shows and containers attach to it without an error."""
     if net.driver != "overlay" or net.scope != "swarm" or not net.label(labels.SCENARIO):
         return net
-    raw = conn.read(f"network {net.name}", f"/networks/{net.id}?verbose=true",
-                    lambda: conn.api.inspect_network(net.id, verbose=True))
+    peers, announced = overlay_gossip(conn, net.id, net.name)
+    return replace(net, peers=peers, announced=announced)
+
+
+def overlay_gossip(conn: Connection, net_id: str, name: str) -> tuple[tuple[str, ...],
+                                                                        tuple[str, ...]]:
+    """What this engine's gossip knows of a swarm overlay: its peers' addresses, and the
+    names of the containers on it, on any host (verbose inspect lists them as the tasks
+    of the service "" when they are plain containers)."""
+    raw = conn.read(f"network {name}", f"/networks/{net_id}?verbose=true",
+                    lambda: conn.api.inspect_network(net_id, verbose=True))
     peers = tuple(str(p.get("IP") or "") for p in raw.get("Peers") or ())
-    return replace(net, peers=peers)
+    announced = tuple(str(t.get("Name") or "") for svc in (raw.get("Services") or {}).values()
+                      for t in (svc or {}).get("Tasks") or ())
+    return peers, announced
 
 
 def live_container(raw: dict[str, Any]) -> LiveContainer:

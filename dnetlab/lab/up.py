@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dnetlab import labels
 from dnetlab.errors import DnetlabError
-from dnetlab.lab import impair, instance, inventory, records
+from dnetlab.lab import gossipwait, impair, instance, inventory, records
 from dnetlab.lab.apply import ApplyOptions, ApplyResult, apply
 from dnetlab.lab.preflight import located_externals, preflight
 from dnetlab.lab.progress import PlainReporter, Reporter
@@ -130,6 +130,14 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
 
             save("applying")
             if plan.empty:
+                if uses_swarm(sc.hosts):  # a lab just made may still be converging
+                    waited = gossipwait.await_peers(swarm.peer_gaps(owner, sc.hosts, observed),
+                                                    session.engines, observed, reporter.note,
+                                                    stop)
+                    if waited:
+                        save("partial")
+                        raise DnetlabError("overlays do not work on every host:\n  "
+                                           + "\n  ".join(waited))
                 save("up")
                 if record:
                     _write_inventory(sc, owner, observed, record_root)
@@ -143,6 +151,11 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
             after = (session.observe(desired, swarm=True) if check
                      else _observe_after(session, desired))
             broken = swarm.gossip_problems(owner, sc.hosts, after) if after and check else []
+            if after and check and not broken:
+                # every host can list peers and still miss one for a while: the lab is up
+                # once the gossip has reached every host (gossipwait)
+                broken = gossipwait.await_peers(swarm.peer_gaps(owner, sc.hosts, after),
+                                                session.engines, after, reporter.note, stop)
             save("up" if result.ok and not broken else "partial")
             if record:
                 _write_inventory(sc, owner, after, record_root)

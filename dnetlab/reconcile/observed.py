@@ -53,6 +53,8 @@ class LiveNetwork:
     # A lab overlay's gossip peers as this engine knows them (addresses); None when not
     # read (not an overlay of a lab, or the host is in no swarm)
     peers: tuple[str, ...] | None = None
+    # the containers on it (names, any host's) that the gossip has announced to this engine
+    announced: tuple[str, ...] = ()
 
     def label(self, name: str) -> str | None:
         return dict(self.labels).get(name)

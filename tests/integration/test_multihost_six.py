@@ -11,9 +11,10 @@ six hosts are used.
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from dnetlab.lab.down import down, hosts_for
 from dnetlab.lab.up import up
 from dnetlab.lab.verify import verify
 from dnetlab.load.pipeline import load
+from dnetlab.verify.outcome import ProbeResult
 from tests.integration.test_multihost import ROOT, _bed, _client, _dnetlab, _reset
 
 HOSTS = 6
@@ -191,7 +193,37 @@ def _channels_by_host() -> Iterator[Counter[str]]:
         paramiko.Transport.open_channel = saved  # type: ignore[method-assign]
 
 
-def _phases(path: str, root: Path, per_host: int) -> list[tuple[str, Callable[[], None]]]:
+def _not_passed(results: Sequence[ProbeResult], six: list[dict[str, str]]) -> str:
+    """The probes that did not pass, each with its source, verdict and output, and each
+    host's swarm gossip as it stands (what tells a broken overlay from a broken probe)."""
+    bad = [r for r in results if r.status != "passed"]
+    lines = [f"{len(bad)} of {len(results)} probe(s) not passed:"]
+    for r in bad:
+        lines.append(f"- {r.name} (from {r.runs_on}): {r.status}, expected {r.expected}, "
+                     f"got {r.actual}; {r.attempts} tries in {r.duration_s:.1f} s; output:")
+        lines += [f"    {line}" for line in r.output.splitlines()]
+    lines.append("hosts:")
+    lines += [f"  {h['name']}: {_gossip_state(h)}" for h in six]
+    return "\n".join(lines)
+
+
+def _gossip_state(h: dict[str, str]) -> str:
+    """The host's swarm state, what listens on the gossip port, and the peers its engine
+    lists on the lab's overlay."""
+    c = _client(h)
+    try:
+        swarm = c.info()["Swarm"]["LocalNodeState"]
+        peers = [[p.get("IP") for p in c.inspect_network(n["Id"]).get("Peers") or ()]
+                 for n in c.networks(names=[f"{NAME}-ovl"]) if n["Name"] == f"{NAME}-ovl"]
+    finally:
+        c.close()
+    ss = subprocess.run(["nsenter", f"--net=/run/netns/dnl-{h['name']}", "ss", "-Htulpn",
+                         "sport = :7946"], capture_output=True, text=True, check=False)
+    return f"swarm {swarm}, overlay peers {peers}, on 7946: {ss.stdout.split()!r}"
+
+
+def _phases(path: str, root: Path, per_host: int, six: list[dict[str, str]],
+            ) -> list[tuple[str, Callable[[], None]]]:
     def bring_up() -> None:
         result = up(load(path), record_root=root)
         assert result.applied is not None and result.applied.ok
@@ -201,7 +233,9 @@ def _phases(path: str, root: Path, per_host: int) -> list[tuple[str, Callable[[]
 
     def check() -> None:
         run = verify(load(path).scenario, record_root=root)
-        assert [r.status for r in run.report.results] == ["passed"] * _probes(per_host)
+        results = run.report.results
+        assert len(results) == _probes(per_host) and all(
+            r.status == "passed" for r in results), _not_passed(results, six)
 
     def take_down() -> None:
         sc = load(path).scenario
@@ -216,7 +250,7 @@ def _count(six: list[dict[str, str]], root: Path, per_host: int) -> dict[str, li
     path = root / f"six-{per_host}.yaml"
     path.write_text(_scenario(six, per_host))
     out: dict[str, list[int]] = {}
-    for phase, fn in _phases(str(path), root, per_host):
+    for phase, fn in _phases(str(path), root, per_host, six):
         with _channels_by_host() as counts:
             fn()
         assert set(counts) <= {h["address"] for h in six}, counts

@@ -116,3 +116,37 @@ def test_mismatch_counts_calls_by_host_and_kind() -> None:
     assert mb.call_mismatch(real, same) == 0.0
     assert mb.call_mismatch(real, other) == pytest.approx(2 / 6)
     assert Counter(se.kinds(real["up"][2])) == Counter({"start": 2})
+
+
+def _six_host_lab(tmp_path: Path) -> Path:
+    path = tmp_path / "lab.yaml"
+    path.write_text(mb.mh.lab_scenario(mb.mh.model_shape(6, mb.managers_for(6)), ADDRS))
+    return path
+
+
+def test_up_returns_once_every_host_lists_every_peer_of_the_overlay(tmp_path: Path) -> None:
+    """The flake of test_multihost_six: h5's engine learnt of h3 late (its overlay listed
+    five peers of six) and the pings between them failed. `up` must not return before the
+    gossip has reached every host: here h5 leaves h3 out of its first three looks."""
+    sim = se.Sim(FREE, 1.0)
+    sim.host("h5", ADDRS[4], se.SSH).gossip_late["h3"] = 3
+    with mb.opener(sim.opener()):
+        mb.lab_up(str(_six_host_lab(tmp_path)), tmp_path, 8)
+    assert sim.hosts["h5"].gossip_late["h3"] == 0  # looked again until h3 was listed
+    assert all(not h.gossip_late for k, h in sim.hosts.items() if k != "h5")
+
+
+def test_up_names_the_host_the_gossip_never_reaches(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from dnetlab.errors import DnetlabError
+    from dnetlab.lab import gossipwait
+
+    monkeypatch.setattr(gossipwait, "WAIT_S", 0.0)  # one look: the wait's bound is up
+    sim = se.Sim(FREE, 1.0)
+    sim.host("h5", ADDRS[4], se.SSH).gossip_late["h3"] = 10**6
+    with mb.opener(sim.opener()), pytest.raises(DnetlabError) as err:
+        mb.lab_up(str(_six_host_lab(tmp_path)), tmp_path, 8)
+    assert "host h5: after 0 s its engine still does not know the peer(s) host h3 (10.99.0.3) " \
+        "nor the container(s) bench-mh-h3c0" in str(
+        err.value)
+    assert "overlay network bench-mh-ovl" in str(err.value)
