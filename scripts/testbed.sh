@@ -56,7 +56,12 @@
 #   sshd: ADDR:22, root by key only, host key under
 #     /var/lib/dnetlab-testbed/hI/ssh/, `SetEnv DOCKER_HOST=<that socket>` so
 #     that `docker` run over SSH (the SDK's `docker system dial-stdio`) talks to
-#     that host's engine; log /var/log/dnetlab-testbed-hI-sshd.log
+#     that host's engine; log /var/log/dnetlab-testbed-hI-sshd.log; in a
+#     private mount namespace where /root/.bashrc is Debian's default
+#     (/etc/skel/.bashrc, bind-mounted over it there only): the hosts share this
+#     machine's /root, and a developer's ~/.bashrc (pyenv init: ~0.1 s of CPU)
+#     would otherwise run for every SSH channel, a cost no real Docker host has.
+#     The machine's own /root/.bashrc is never touched.
 # Also: FORWARD ACCEPT rules in and out of dnl-tb0 and dnl-tb1 (comment dnetlab-testbed;
 # the root dockerd sets the FORWARD policy to DROP); root's key
 # /root/.ssh/id_ed25519 (made if missing, never replaced) in
@@ -611,7 +616,15 @@ start_sshd() {
     # sshd detaches by itself (and needs its absolute path to re-exec); -E
     # sends its log to the file where its start-up errors go too.
     # shellcheck disable=SC2094
-    (close_inherited_fds && cd / && nsenter --net="/run/netns/$NS" /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$SSHD_LOG" \
+    # A mount namespace of its own (private: nothing propagates back to the
+    # machine) where the login shells of its sessions read Debian's default
+    # ~/.bashrc, not this machine's developer one (header).
+    # shellcheck disable=SC2016
+    (close_inherited_fds && cd / && unshare --mount --propagation private -- sh -c '
+        if [ -f /root/.bashrc ] && [ -f /etc/skel/.bashrc ]; then
+            mount --bind /etc/skel/.bashrc /root/.bashrc || exit 1
+        fi
+        exec nsenter --net="/run/netns/$1" /usr/sbin/sshd -f "$2" -E "$3"' sh "$NS" "$SSHD_CONFIG" "$SSHD_LOG" \
         >>"$SSHD_LOG" 2>&1 </dev/null 9>&-) || die "sshd of h$i did not start (see $SSHD_LOG)"
     deadline=$((SECONDS + WAIT_SECS))
     # Ready when it serves its own host key at its address.

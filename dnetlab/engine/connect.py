@@ -16,8 +16,8 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from dnetlab.engine import diagnose, ssh, sshconfig
@@ -141,13 +141,28 @@ class Connection:
             self._api.close()
 
 
+_preparing = threading.local()  # the command `preparing` asks for, in this thread
+
+
+@contextmanager
+def preparing(command: str) -> Iterator[None]:
+    """Connections to ssh:// engines opened in the block (in this thread) start `command`
+    on a session of their own as soon as they are up (`ssh.PreparedCommand`), for
+    `ssh.take_prepared`; other engines ignore it."""
+    _preparing.command = command
+    try:
+        yield
+    finally:
+        _preparing.command = None
+
+
 def open_connection(host: Host, timeout: float = 30.0) -> Connection:
     url = engine_url(host)
     if url.startswith("unix://"):
         return _open_socket(host, url, timeout)
     docker = load_sdk(url.startswith("ssh://"))
     try:
-        with _ssh_target(url):
+        with _ssh_target(url, getattr(_preparing, "command", None)):
             if host.engine is None:
                 kwargs = docker.utils.kwargs_from_env()
                 kwargs.setdefault("base_url", DEFAULT_SOCKET)
@@ -166,14 +181,14 @@ def open_connection(host: Host, timeout: float = 30.0) -> Connection:
     return conn
 
 
-def _ssh_target(url: str) -> AbstractContextManager[None]:
+def _ssh_target(url: str, prepare: str | None = None) -> AbstractContextManager[None]:
     """For an ssh:// URL, the SSH target its client connects to: the URL as written, with
-    the user's SSH config (see `sshtransport.resolved_as`)."""
+    the user's SSH config (see `sshtransport.resolved_as`), and the command to prepare."""
     if not url.startswith("ssh://"):
         return nullcontext()
     from dnetlab.engine import sshtransport  # loaded with the SDK's SSH support
 
-    return sshtransport.resolved_as(sshconfig.resolve_url(url))
+    return sshtransport.resolved_as(sshconfig.resolve_url(url), prepare)
 
 
 def _open_socket(host: Host, url: str, timeout: float) -> Connection:

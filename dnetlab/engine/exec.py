@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from dnetlab.engine import hostexec
 from dnetlab.engine.connect import Connection
 from dnetlab.engine.errors import EngineError, EngineUnreachable, gist, translated
-from dnetlab.engine.ssh import run_command
+from dnetlab.engine.ssh import run_command, take_prepared
 
 _EXEC_POLL_S = 0.05
 _HELPER_SCRIPT = ".dnetlab-script"  # a big script's file in a helper container's root
@@ -169,7 +169,10 @@ def exec_many(conn: Connection, jobs: Sequence[hostexec.Job], parallel: int) -> 
     script = hostexec.host_script(jobs, mark, parallel)
     what = f"host {conn.host.key}: docker exec over SSH"
     try:
-        reply, err, status = run_command(client, "sh -s", script.encode(), conn.timeout * 10)
+        # the session `verify` prepared when it connected (`connect.preparing`), if any
+        chan = take_prepared(conn.api, hostexec.COMMAND)
+        reply, err, status = run_command(client, hostexec.COMMAND, script.encode(),
+                                         conn.timeout * 10, chan)
         results = hostexec.parse(reply, mark, len(jobs))
     except hostexec.FramingError as exc:
         detail = err.decode(errors="replace").strip() or str(exc)

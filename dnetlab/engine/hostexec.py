@@ -35,6 +35,12 @@ class JobResult:
 ARGV_SCRIPT_MAX = 64 * 1024
 
 
+# How the host runs the script: `sh -s` reads it from the session's stdin (no argument to
+# outgrow), so the session can be opened, and the command started, before the script
+# exists (`ssh.PreparedCommand`).
+COMMAND = "sh -s"
+
+
 def too_big_for_argv(script: str) -> bool:
     return len(script.encode(errors="replace")) > ARGV_SCRIPT_MAX
 

@@ -23,6 +23,7 @@ from typing import Any
 import paramiko
 from docker.transport.sshconn import SSHConnectionPool, SSHHTTPAdapter
 
+from dnetlab.engine.ssh import PreparedCommand
 from dnetlab.engine.sshconfig import HopError, JumpChannelError, SSHTarget, resolve_url
 
 HOST_POOL = "ssh-host"  # the one pool key of an adapter: every request shares its channels
@@ -30,15 +31,17 @@ _given = threading.local()  # the target of the adapter this thread's APIClient 
 
 
 @contextmanager
-def resolved_as(target: SSHTarget) -> Iterator[None]:
+def resolved_as(target: SSHTarget, prepare: str | None = None) -> Iterator[None]:
     """Make the SDK client created in the block use `target`. The SDK hands its adapter
     the URL rewritten with ":22" added when no port was written, which would hide the
-    config's `Port`: the target resolved from the URL as written is passed alongside."""
-    _given.target = target
+    config's `Port`: the target resolved from the URL as written is passed alongside.
+    `prepare`: a command to start on a session of its own as soon as the connection is
+    up (`ssh.PreparedCommand`), taken later with `ssh.take_prepared`."""
+    _given.target, _given.prepare = target, prepare
     try:
         yield
     finally:
-        _given.target = None
+        _given.target = _given.prepare = None
 
 
 class JumpedClient(paramiko.SSHClient):
@@ -124,12 +127,26 @@ class ResolvedSSHAdapter(SSHHTTPAdapter):  # type: ignore[misc]  # the SDK is un
         self.target = given if given is not None else resolve_url(base_url)
         self.ssh_client: JumpedClient | None = None
         self.ssh_params: dict[str, Any] = {}
+        self.prepare: str | None = getattr(_given, "prepare", None)
+        self.prepared: PreparedCommand | None = None
 
     def _connect(self) -> None:
         old, self.ssh_client = self.ssh_client, None
         if old is not None:
             old.close()
         self.ssh_client = connect(self.target, self.connect_timeout)
+        if self.prepare is not None:
+            # the first connection only: its session starts while the SDK opens its own
+            # channel and asks for /version
+            self.prepared = PreparedCommand(self.ssh_client, self.prepare,
+                                            self.connect_timeout)
+            self.prepare = None
+
+    def close(self) -> None:
+        prepared, self.prepared = self.prepared, None
+        if prepared is not None:
+            prepared.discard()
+        super().close()
 
     def get_connection(self, url: str, proxies: Any = None) -> Any:
         with self.pools.lock:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from dnetlab.engine.connect import preparing
 from dnetlab.engine.engine import Engine
 from dnetlab.engine.errors import EngineError
 from dnetlab.engine.impair import TOOLS_IMAGE
@@ -34,13 +36,16 @@ class Session:
     engines: dict[str, Engine] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, hosts: Iterable[Host]) -> Session:
+    def open(cls, hosts: Iterable[Host], prepare: str | None = None) -> Session:
+        """`prepare`: a command each ssh:// host's connection starts on a session of its
+        own as soon as it is up (`connect.preparing`)."""
         errors: list[str] = []
         engines: dict[str, Engine] = {}
 
         def one(h: Host) -> None:
             try:
-                engines[h.key] = Engine.open(h)
+                with preparing(prepare) if prepare else nullcontext():
+                    engines[h.key] = Engine.open(h)
             except DnetlabError as exc:
                 errors.append(exc.message)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dnetlab import labels
+from dnetlab.engine import hostexec
 from dnetlab.errors import DnetlabError, UsageError
 from dnetlab.lab import instance
 from dnetlab.lab.session import DEFAULT_WORKERS, Session
@@ -40,7 +41,9 @@ def verify(sc: Scenario, *, workers: int = DEFAULT_WORKERS, stop: threading.Even
 
     started = time.monotonic()
     probes = selected(sc, auto, only)
-    session = Session.open(sc.hosts)
+    # the probes of an ssh:// host go in one batch command (`hostexec`): its session is
+    # opened alongside the connection's first channel, not after the reads
+    session = Session.open(sc.hosts, prepare=hostexec.COMMAND)
     try:
         observed = session.observe()
         owner = one_instance(owner or instance.owner_here(sc.name, record_root), observed)
