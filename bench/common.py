@@ -37,12 +37,17 @@ DNETLAB = str(USER_BIN / "dnetlab")  # the console script the wheel installs
 USER_PYTHON = str(USER_BIN / "python")
 
 
-def run_cli(cmd: list[str], cwd: Path, timeout: float | None = None) -> tuple[float, str, str]:
-    """Seconds from spawn to exit, stdout, stderr; a non-zero exit raises with its output."""
+def run_cli(cmd: list[str], cwd: Path, timeout: float | None = None,
+            explain: Callable[[str], str] | None = None) -> tuple[float, str, str]:
+    """Seconds from spawn to exit, stdout, stderr; a non-zero exit raises with its output,
+    or with what `explain` makes of its stdout when given."""
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           check=False)
     elapsed = time.perf_counter() - started
+    if proc.returncode != 0 and explain is not None:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: "
+                           f"{explain(proc.stdout)}\n{proc.stderr[-2000:]}")
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n"
                            f"{(proc.stdout + proc.stderr)[-3000:]}")

@@ -340,6 +340,21 @@ class Local:
 
 # -- measuring ---------------------------------------------------------------------------
 
+def _not_passed(report: str) -> str:
+    """The probes of a JSON report that did not pass, one line each (the whole report of
+    60 probes is too long for an error)."""
+    try:
+        probes = json.loads(report)["probes"]
+    except (ValueError, KeyError, TypeError):
+        return report[-3000:]
+    bad = [p for p in probes if p.get("status") != "passed"]
+    lines = [f"{len(bad)} of {len(probes)} probes did not pass:"]
+    lines += [f"  {p.get('name')}: {p.get('status')}, {p.get('actual')} after "
+              f"{p.get('attempts')} attempt(s) in {p.get('duration_s')} s; "
+              f"{str(p.get('output') or '').strip().splitlines()[-1:]}" for p in bad[:12]]
+    return "\n".join(lines)
+
+
 def _passed(results: list[dict[str, Any]], what: str, n: int) -> int:
     """All n probes passed; returns the most attempts one of them took."""
     bad = [r for r in results if r["status"] != "passed"]
@@ -421,13 +436,14 @@ class Bench:
         self.out[self.shape.key(key)] = value
 
     # -- CLI (the timed figures) ---------------------------------------------------------
-    def cli(self, *args: str, cwd: Path | None = None) -> tuple[float, str, str]:
+    def cli(self, *args: str, cwd: Path | None = None,
+            explain: Callable[[str], str] | None = None) -> tuple[float, str, str]:
         if args[0] in ("up", "verify"):  # remote engines are asks: approved for the run
             args = (args[0], "--trust", *args[1:])
-        return run_cli([DNETLAB, *args], cwd or self.work, TIMEOUT)
+        return run_cli([DNETLAB, *args], cwd or self.work, TIMEOUT, explain)
 
     def cli_verify(self, cwd: Path, key: str) -> None:
-        seconds, out, _ = self.cli("verify", "--format", "json", cwd=cwd)
+        seconds, out, _ = self.cli("verify", "--format", "json", cwd=cwd, explain=_not_passed)
         if _passed(json.loads(out)["probes"], key, self.shape.n) > 1:
             self.retried += 1
         self.add(key, seconds)
