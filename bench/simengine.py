@@ -395,7 +395,7 @@ class FakeHost:
         conn.server_version = "20.10.24+dfsg1"
         return conn
 
-    def request(self, kind: str, jobs: int = 0) -> None:
+    def request(self, kind: str, jobs: int = 0, lanes: int = 1) -> None:
         """One request's cost: a channel from the pool (a new one when all are busy), the
         engine's work, the channel back to the pool."""
         sim, costs = self.sim, self.sim.costs
@@ -409,13 +409,36 @@ class FakeHost:
             if not reuse:  # logged apart: no request of its own (`kinds` leaves it out)
                 sim.busy(self, costs.channel_s)
                 sim.log.add(Call(self.key, self.transport, CHANNEL, costs.channel_s))
-        seconds = (costs.session_base_s + costs.session_job_s * jobs if kind == SESSION
-                   else costs.call(self.transport, kind))
-        sim.busy(self, seconds)
+        if kind == SESSION:
+            seconds = costs.session_base_s + costs.session_job_s * jobs
+            self._session(jobs, lanes)
+        else:
+            seconds = costs.call(self.transport, kind)
+            sim.busy(self, seconds)
         sim.log.add(Call(self.key, self.transport, kind, seconds, jobs))
         if self.transport == SSH and kind != SESSION:
             with sim.lock:
                 self.free_channels = min(POOL_KEEP, self.free_channels + 1)
+
+    def _session(self, jobs: int, lanes: int) -> None:
+        """The host script of `hostexec`: its shell, then its `docker exec`s in `lanes`
+        lanes, each exec engine work of its own. The machine's slots are shared exec by
+        exec, as the host's cores are by its execs: three hosts' scripts on the bed's two
+        cores take one and a half times one script, not two."""
+        sim, costs = self.sim, self.sim.costs
+        sim.busy(self, costs.session_base_s)
+        lanes = max(1, min(lanes, jobs))
+        per_lane = [jobs // lanes + (1 if k < jobs % lanes else 0) for k in range(lanes)]
+
+        def lane(n: int) -> None:
+            for _ in range(n):
+                sim.busy(self, costs.session_job_s)
+
+        threads = [threading.Thread(target=lane, args=(n,)) for n in per_lane if n]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
     # -- state -----------------------------------------------------------------------------
     def visible_networks(self) -> list[dict[str, Any]]:
@@ -506,6 +529,11 @@ def _exec_jobs(script: str) -> list[tuple[str, str]]:
             m = re.match(r">\$d/(\d+)$", words[i + 6])
             found.append((int(m.group(1)) if m else len(found), words[i + 2], words[i + 5]))
     return [(container, inner) for _, container, inner in sorted(found)]
+
+
+def _lanes(script: str) -> int:
+    """How many lanes a host script of `hostexec` runs its execs in (each a `(` line)."""
+    return max(1, sum(1 for line in script.splitlines() if line == "("))
 
 
 _PING = re.compile(r"ping -c (\d+)")
@@ -862,7 +890,7 @@ class _FakeChannel:
     def shutdown_write(self) -> None:
         script = self.stdin.decode(errors="replace")
         jobs = _exec_jobs(script)
-        self.h.request(SESSION, len(jobs))
+        self.h.request(SESSION, len(jobs), _lanes(script))
         m = re.search(r"(@@dnl-x-[0-9a-f]+)", script)
         mark = m.group(1) if m else ""
         out = bytearray()

@@ -150,3 +150,13 @@ def test_up_names_the_host_the_gossip_never_reaches(tmp_path: Path,
         "nor the container(s) bench-mh-h3c0" in str(
         err.value)
     assert "overlay network bench-mh-ovl" in str(err.value)
+
+
+@pytest.mark.parametrize(("jobs", "parallel"), [(10, 8), (3, 8), (10, 1), (1, 4)])
+def test_the_fake_runs_a_host_script_in_its_lanes(jobs: int, parallel: int) -> None:
+    """The model shares the machine exec by exec, in as many lanes as the real script
+    runs: read from the script `hostexec` writes."""
+    script = hostexec.host_script([hostexec.Job(f"c{i}", "true") for i in range(jobs)],
+                                  hostexec.new_mark(), parallel)
+    assert se._lanes(script) == min(jobs, parallel)
+    assert [c for c, _ in se._exec_jobs(script)] == [f"c{i}" for i in range(jobs)]

@@ -14,39 +14,16 @@ from dnetlab.engine.exec import exec_many
 from dnetlab.engine.hostexec import Job, host_script, new_mark
 from dnetlab.errors import ExitCode
 from dnetlab.model import Host
+from tests.unit.engine.fakechannel import FakeChannel
 
 
-class Channel:
+class Channel(FakeChannel):
     def __init__(self, reply: bytes, transport: Transport) -> None:
+        super().__init__()
         self.reply, self.transport = reply, transport
-
-    def settimeout(self, t: float) -> None:
-        pass
-
-    def exec_command(self, command: str) -> None:
-        pass
-
-    def sendall(self, data: bytes) -> None:
-        pass
-
-    def shutdown_write(self) -> None:
-        pass
-
-    def recv_stderr_ready(self) -> bool:
-        return False
-
-    def recv(self, n: int) -> bytes:
-        data, self.reply = self.reply, b""
-        return data
-
-    def recv_stderr(self, n: int) -> bytes:
-        return b""
 
     def recv_exit_status(self) -> int:
         return -1 if self.transport.cut else 0
-
-    def close(self) -> None:
-        pass
 
 
 class Transport:

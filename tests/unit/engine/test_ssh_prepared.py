@@ -16,49 +16,22 @@ from dnetlab.engine.exec import ExecResult, exec_many
 from dnetlab.engine.hostexec import Job, host_script
 from dnetlab.engine.ssh import PreparedCommand, take_prepared
 from dnetlab.model import Host
+from tests.unit.engine.fakechannel import FakeChannel
 
 
-class Channel:
+class Channel(FakeChannel):
     def __init__(self, transport: Transport) -> None:
+        super().__init__()
         self.transport = transport
-        self.commands: list[str] = []
-        self.sent = b""
-        self.reply = b""
-        self.closed = False
         self.ended = False  # the host ended the command (exit status in)
-
-    def settimeout(self, t: float) -> None:
-        pass
-
-    def exec_command(self, command: str) -> None:
-        self.commands.append(command)
 
     def exit_status_ready(self) -> bool:
         return self.ended
 
     def sendall(self, data: bytes) -> None:
-        self.sent += data
+        super().sendall(data)
         # the host runs what it was sent: reply as the batch script would
         self.reply = self.transport.answer(data)
-
-    def shutdown_write(self) -> None:
-        pass
-
-    def recv_stderr_ready(self) -> bool:
-        return False
-
-    def recv(self, n: int) -> bytes:
-        data, self.reply = self.reply, b""
-        return data
-
-    def recv_stderr(self, n: int) -> bytes:
-        return b""
-
-    def recv_exit_status(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        self.closed = True
 
 
 class Transport:
