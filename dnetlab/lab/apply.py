@@ -23,6 +23,11 @@ from dnetlab.lab.progress import Reporter
 from dnetlab.lab.schedule import Schedule, schedule
 from dnetlab.reconcile.plan import Op, Plan
 
+# how long a left swarm's endpoint on docker_gwbridge (`ingress-sbox`) is waited out
+# before the bridge is removed: mostly gone at once, but seen to stay past 3 s on a busy
+# machine, which left the bridge behind; the wait ends as soon as it goes
+GWBRIDGE_SETTLE_S = 10.0
+
 
 @dataclass(frozen=True)
 class StepResult:
@@ -104,7 +109,7 @@ def _swarm_op(engines: Mapping[str, Engine], op: Op) -> None:
     elif op.action == "leave-swarm":
         engine.swarm_leave(force=op.swarm_role == "manager")
         # joining made docker_gwbridge on this host; leave the host as it was
-        engine.remove_network_if_unused("docker_gwbridge", settle_s=3.0)
+        engine.remove_network_if_unused("docker_gwbridge", settle_s=GWBRIDGE_SETTLE_S)
 
 
 def _run_step(engines: Mapping[str, Engine], step: tuple[Op, ...], options: ApplyOptions,
