@@ -213,6 +213,7 @@ class Bed:
         self.api = [docker.APIClient(base_url=f"unix://{h['socket']}", version="auto",
                                      timeout=60) for h in self.hosts]
         self.baseline: list[set[str]] = []  # network names of each host once reset
+        self.gwbridge_kept = 0  # downs after which a host's docker_gwbridge differed
 
     @property
     def addresses(self) -> list[str]:
@@ -295,10 +296,16 @@ class Bed:
                                    f"{s['swarm']}")
 
     def expect_down(self, what: str) -> None:
+        """As before the lab, but for docker_gwbridge: the bridge a swarm leaves, which
+        dnetlab's `down` removes as a courtesy, can keep a dead endpoint of the left
+        swarm's `ingress-sbox` (Docker 20.10) that no wait clears, and then neither `down`
+        nor the bench's reset can remove it; counted (`gwbridge_kept`), not a failure."""
         for h, api, base in zip(self.hosts, self.api, self.baseline, strict=True):
             s = self.state(api)
+            if "docker_gwbridge" in s["names"] ^ base:
+                self.gwbridge_kept += 1
             if s["containers"] or s["networks"] or s["swarm"] != "inactive" or (
-                    s["names"] != base):
+                    s["names"] - {"docker_gwbridge"} != base - {"docker_gwbridge"}):
                 raise RuntimeError(f"{what}: {h['name']} is not as before the lab: {s}, "
                                    f"networks before {sorted(base)}")
 
@@ -721,6 +728,7 @@ def _run_locked(shape: Shape, rounds: int, log: Callable[[str], None]) -> dict[s
     out[k("remote_down_vs_local")] = out[k("mh_down_s")] / out[k("local_down_s")]
     out[k("mh_verify_retried_runs")] = float(bench.retried)
     out[k("mh_gossip_restarts")] = float(bench.healed)
+    out[k("mh_gwbridge_kept")] = float(bench.bed.gwbridge_kept)
     out[k("mh_loadavg_1m_max")] = max(load)
     log(f"  1-minute load average during the bench: {min(load):.1f} .. {max(load):.1f}")
     _explain(shape, out, log)
