@@ -172,6 +172,22 @@ class _RecordingSSHClient:
         return Transport() if transport is not None else None
 
 
+class _RecordingPrepared:
+    """The session `verify` prepared when it connected (`ssh.PreparedCommand`), logged as a
+    session from when `exec_many` takes it: its idle wait before is not the host's work."""
+
+    def __init__(self, prepared: Any, owner: _RecordingSSHClient) -> None:
+        self._prepared, self._owner = prepared, owner
+        self.command = prepared.command
+
+    def take(self) -> Any:
+        chan = self._prepared.take()
+        return None if chan is None else _RecordingChannel(chan, self._owner)
+
+    def discard(self) -> None:
+        self._prepared.discard()
+
+
 class _RecordingChannel:
     def __init__(self, chan: Any, owner: _RecordingSSHClient) -> None:
         self._chan, self._owner = chan, owner
@@ -204,6 +220,10 @@ class RecordingConnection(Connection):
         rec.log = log
         if rec.reader is not None:
             rec.reader = RecordingReader(rec.reader, log, conn.host.key)
+        adapter = getattr(conn.__dict__.get("_api"), "_custom_adapter", None)
+        if getattr(adapter, "prepared", None) is not None:
+            adapter.prepared = _RecordingPrepared(adapter.prepared,
+                                                  _RecordingSSHClient(None, log, conn.host.key))
         return rec
 
     @property
