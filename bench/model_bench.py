@@ -237,7 +237,7 @@ def calibrate(runs: list[dict[str, Phase]], diag: dict[str, float]) -> dict[str,
             for c in calls:
                 if c.kind == se.SESSION:
                     sessions.setdefault(c.jobs, []).append(c.seconds)
-                else:
+                elif not c.kind.endswith(se.FAILED):  # a wait's retry: in the linger
                     by_kind.setdefault((c.transport, c.kind), []).append(c.seconds)
     flat = {f"model_cal_{t}_{k}_s": statistics.median(v) for (t, k), v in by_kind.items()}
     many, one = max(sessions), min(sessions)
@@ -266,7 +266,8 @@ def gwbridge_linger(calls: list[se.Call]) -> float:
         if leave is None:
             continue
         end = leave.at + leave.seconds
-        polls = [c for c in mine if c.kind == "inspect_network" and c.at >= end]
+        polls = [c for c in mine if c.at >= end and c.kind in (
+            "inspect_network", "remove_network" + se.FAILED)]
         waits.append(max((c.at - end for c in polls), default=0.0))
     return statistics.median(waits) if waits else 0.0
 
@@ -314,11 +315,14 @@ def where_time_goes(calls: list[se.Call]) -> dict[str, float]:
 
 def call_mismatch(real: dict[str, Phase], model: dict[str, Phase]) -> float:
     """The share of calls that differ between the real run and the model (by kind and
-    host, per phase): 0 when the model makes exactly the calls dnetlab made."""
+    host, per phase): 0 when the model makes exactly the calls dnetlab made. The retries
+    of a wait (failed calls) are left out: their number is the wait's length."""
     diff = total = 0
     for phase in PHASES:
-        r = Counter((c.host, c.kind) for c in real[phase][2] if c.kind != se.CHANNEL)
-        m = Counter((c.host, c.kind) for c in model[phase][2] if c.kind != se.CHANNEL)
+        r = Counter((c.host, c.kind) for c in real[phase][2]
+                    if c.kind != se.CHANNEL and not c.kind.endswith(se.FAILED))
+        m = Counter((c.host, c.kind) for c in model[phase][2]
+                    if c.kind != se.CHANNEL and not c.kind.endswith(se.FAILED))
         diff += sum(((r - m) + (m - r)).values())
         total += sum(r.values())
     return diff / max(1, total)

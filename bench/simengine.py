@@ -45,6 +45,7 @@ from dnetlab.model import Host
 SSH, LOCAL = "ssh", "local"
 POOL_KEEP = 10  # the SDK's DEFAULT_MAX_POOL_SIZE: channels kept open per host
 CONNECT, SESSION, CHANNEL = "connect", "ssh_session", "ssh_channel"
+FAILED = "_failed"  # suffix of a recorded call that raised
 
 # SDK methods that are requests to the engine (the others build arguments client-side)
 REQUESTS = frozenset({
@@ -100,8 +101,10 @@ class CallLog:
 
 
 def kinds(calls: list[Call], hosts: Callable[[str], str] = lambda h: "") -> Counter[str]:
-    """The multiset of call kinds (per `hosts(host)` class when given: "manager"...)."""
-    return Counter(f"{hosts(c.host)}{c.kind}" for c in calls if c.kind != CHANNEL)
+    """The multiset of call kinds (per `hosts(host)` class when given: "manager"...), the
+    retries of a wait (failed calls) left out: their number is the wait's length."""
+    return Counter(f"{hosts(c.host)}{c.kind}" for c in calls
+                   if c.kind != CHANNEL and not c.kind.endswith(FAILED))
 
 
 def per_host(calls: list[Call]) -> dict[str, Counter[str]]:
@@ -119,11 +122,17 @@ class _Timed:
         self.log, self.host, self.transport = log, host, transport
 
     def timed(self, kind: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run and log one call; one that fails is logged as KIND + FAILED: a retry of a
+        wait (`remove_network` while Docker still holds a left swarm's dead endpoint on
+        docker_gwbridge), as many as the wait lasts, not a cost of the call's kind."""
         started = time.perf_counter()
+        failed = True
         try:
-            return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
+            failed = False
+            return out
         finally:
-            self.log.add(Call(self.host, self.transport, kind,
+            self.log.add(Call(self.host, self.transport, kind + (FAILED if failed else ""),
                               time.perf_counter() - started, at=started))
 
 
