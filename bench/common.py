@@ -37,6 +37,28 @@ DNETLAB = str(USER_BIN / "dnetlab")  # the console script the wheel installs
 USER_PYTHON = str(USER_BIN / "python")
 
 
+def merge_results(figures: dict[str, float], path: Path) -> None:
+    """Merge into bench/results.json: the figures of parts not run this time are kept."""
+    import json
+
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    previous.update({k: round(v, 4) for k, v in figures.items()})
+    path.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
+
+
+def print_table(results: dict[str, float], targets: dict[str, tuple[str, float]],
+                width: int = 32) -> None:
+    """Each figure with its target (`<=` or `<`) and whether it was met."""
+    print(f"{'measure':{width}} {'value':>10}  target")
+    for key, value in results.items():
+        op, bound = targets.get(key, ("", None))
+        verdict = ""
+        if bound is not None:
+            ok = value <= bound if op == "<=" else value < bound
+            verdict = f"{op} {bound}  {'met' if ok else 'MISSED'}"
+        print(f"{key:{width}} {value:10.4f}  {verdict}")
+
+
 def run_cli(cmd: list[str], cwd: Path, timeout: float | None = None,
             explain: Callable[[str], str] | None = None) -> tuple[float, str, str]:
     """Seconds from spawn to exit, stdout, stderr; a non-zero exit raises with its output,

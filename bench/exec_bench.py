@@ -27,7 +27,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
-from common import medians, run_cli
+from common import medians, merge_results, print_table, run_cli
 from multihost_bench import (
     DNETLAB,
     LAB,
@@ -136,15 +136,8 @@ def main(results_path: Path = RESULTS, rounds: int = 5) -> dict[str, float]:
         raise ValueError("at least 3 rounds (the figures are medians)")
     print(f"exec fan-out ({N_HOSTS} test hosts, {N} containers): {rounds} round(s)")
     results = run(rounds)
-    previous = json.loads(results_path.read_text()) if results_path.exists() else {}
-    previous.update({k: round(v, 4) for k, v in results.items()})
-    results_path.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
-    print(f"{'measure':32} {'value':>10}  target")
-    for key, value in results.items():
-        op, bound = TARGETS.get(key, ("", None))
-        verdict = "" if bound is None else \
-            f"{op} {bound}  {'met' if value <= bound else 'MISSED'}"
-        print(f"{key:32} {value:10.4f}  {verdict}")
+    merge_results(results, results_path)
+    print_table(results, TARGETS)
     print(f"wrote {results_path.relative_to(ROOT)}")
     return results
 

@@ -41,7 +41,7 @@ from typing import Any
 
 import multihost_bench as mh
 import simengine as se
-from common import lab_down, lab_up
+from common import lab_down, lab_up, merge_results, print_table
 
 from dnetlab.engine.engine import ConnectionOpener, use_opener
 
@@ -432,7 +432,7 @@ def run(rounds: int = 3, real: bool = True, log: Callable[[str], None] = print) 
                 flat, out["model_real_2_hosts_up_s"], addresses, work, log)
             # the real figures and the costs are kept at once: a model that fails later
             # can be run again from them (--no-real)
-            _merge({**out, **flat})
+            merge_results({**out, **flat}, RESULTS)
         else:
             flat = {k: v for k, v in previous.items() if k.startswith("model_cal_")}
             out.update({k: v for k, v in previous.items() if k.startswith("model_real_")})
@@ -484,22 +484,10 @@ def run(rounds: int = 3, real: bool = True, log: Callable[[str], None] = print) 
     return out
 
 
-def _merge(figures: dict[str, float], path: Path = RESULTS) -> None:
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    previous.update({k: round(v, 4) for k, v in figures.items()})
-    path.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
-
-
 def _print(results: dict[str, float]) -> None:
-    print(f"{'measure':44} {'value':>10}  target")
-    for key, value in sorted(results.items()):
-        if key.startswith(("model_cal_", "model_100_")):
-            continue  # in results.json; too many for the table
-        op, bound = TARGETS.get(key, ("", None))
-        verdict = ""
-        if bound is not None:
-            verdict = f"{op} {bound}  {'met' if value <= bound else 'MISSED'}"
-        print(f"{key:44} {value:10.4f}  {verdict}")
+    # the calibration and the 100-host breakdown are in results.json: too many for the table
+    print_table({k: v for k, v in sorted(results.items())
+                 if not k.startswith(("model_cal_", "model_100_"))}, TARGETS, width=44)
 
 
 def main(results_path: Path = RESULTS, rounds: int = 3, real: bool = True) -> dict[str, float]:
@@ -508,7 +496,7 @@ def main(results_path: Path = RESULTS, rounds: int = 3, real: bool = True) -> di
               else "calibration from bench/results.json")
     print(f"model of 1-100 hosts ({source}), checked against {CHECKED} real hosts")
     results = run(rounds, real)
-    _merge(results, results_path)
+    merge_results(results, results_path)
     _print(results)
     print(f"wrote {results_path.relative_to(ROOT)} (model part: "
           f"{time.perf_counter() - started:.0f} s)")

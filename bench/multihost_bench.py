@@ -42,7 +42,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from common import DNETLAB, check_workers, lab_down, lab_up, medians, run_cli
+from common import (
+    DNETLAB,
+    check_workers,
+    lab_down,
+    lab_up,
+    medians,
+    merge_results,
+    print_table,
+    run_cli,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -752,17 +761,6 @@ def _explain(shape: Shape, out: dict[str, float], log: Callable[[str], None]) ->
         f"{out['ssh_new_channel_requests_per_s']:.1f}/s with {WORKERS} in flight")
 
 
-def _print(results: dict[str, float]) -> None:
-    """As bench/run.py prints its table."""
-    print(f"{'measure':32} {'value':>10}  target")
-    for key, value in results.items():
-        op, bound = TARGETS.get(key, ("", None))
-        verdict = ""
-        if bound is not None:
-            verdict = f"{op} {bound}  {'met' if value <= bound else 'MISSED'}"
-        print(f"{key:32} {value:10.4f}  {verdict}")
-
-
 def main(results_path: Path = RESULTS, rounds: int = 3,
          shapes: tuple[Shape, ...] = SHAPES) -> dict[str, float]:
     """Run, merge the figures into bench/results.json, print them."""
@@ -772,10 +770,8 @@ def main(results_path: Path = RESULTS, rounds: int = 3,
                                           for x in shapes) + f"): {rounds} round(s) each")
     started = time.perf_counter()
     results = run(rounds, shapes=shapes)
-    previous = json.loads(results_path.read_text()) if results_path.exists() else {}
-    previous.update({k: round(v, 4) for k, v in results.items()})
-    results_path.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
-    _print(results)
+    merge_results(results, results_path)
+    print_table(results, TARGETS)
     print(f"wrote {results_path.relative_to(ROOT)} (multi-host part: "
           f"{time.perf_counter() - started:.0f} s)")
     return results

@@ -9,7 +9,6 @@ of issue 9), while another bench or the test suite has the engine.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import tempfile
@@ -17,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import DNETLAB, ROOT, USER_PYTHON
+from common import DNETLAB, ROOT, USER_PYTHON, merge_results, print_table
 
 RESULTS = ROOT / "bench" / "results.json"
 
@@ -76,23 +75,10 @@ def bench_validate(rounds: int) -> dict[str, float]:
     return {"validate_200_in_process_s": in_process, "validate_200_cli_s": cli}
 
 
-def _print(results: dict[str, float], targets: dict[str, tuple[str, float]]) -> None:
-    print(f"{'measure':32} {'value':>10}  target")
-    for key, value in results.items():
-        op, bound = targets.get(key, ("", None))
-        verdict = ""
-        if bound is not None:
-            ok = value <= bound if op == "<=" else value < bound
-            verdict = f"{op} {bound}  {'met' if ok else 'MISSED'}"
-        print(f"{key:32} {value:10.4f}  {verdict}")
-
-
 def _save(results: dict[str, float], targets: dict[str, tuple[str, float]]) -> None:
     """Merge into bench/results.json (figures of parts not run are kept), print."""
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    previous.update({k: round(v, 4) for k, v in results.items()})
-    RESULTS.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
-    _print(results, targets)
+    merge_results(results, RESULTS)
+    print_table(results, targets)
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
