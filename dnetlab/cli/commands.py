@@ -762,9 +762,11 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"dnetlab: {exc.message}", err=True)
         code = exc.exit_code
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if exc.code is not None and not isinstance(exc.code, int):
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:  # sys.exit("message"), as Python itself would: the message, exit 1
             click.echo(str(exc.code), err=True)
+            code = 1
     except Exception as exc:
         if _state["debug"]:
             raise

@@ -147,16 +147,13 @@ def apply(plan: Plan, engines: Mapping[str, Engine], reporter: Reporter, *,
             # (0.35 s of the main thread's CPU for 500 containers)
             finished: queue.SimpleQueue[Future[StepResult | None]] = queue.SimpleQueue()
             pending: dict[Future[StepResult | None], int] = {}
-            # written by the workers the moment a step fails: a step of that host handed
-            # out before the main thread heard of it then does not start
-            failed_hosts: set[str] = set()
 
             def step(ops: tuple[Op, ...]) -> StepResult | None:
-                if stop.is_set() or ops[0].host in failed_hosts:
+                if stop.is_set() or ops[0].host in run.failed_hosts:
                     return None
                 res = _run_step(engines, ops, options, runner)
                 if not res.ok:
-                    failed_hosts.add(ops[0].host)
+                    run.failed_hosts.add(ops[0].host)
                 return res
 
             def submit(i: int) -> None:
@@ -209,14 +206,16 @@ class _Run:
             for i in s.needs:
                 self._needed_by.setdefault(i, []).append(j)
         self._waiting = list(range(len(self.steps)))  # in the schedule's order
-        self._failed_hosts: set[str] = set()
+        # written by the workers the moment a step fails, so that a step of that host
+        # already handed to a worker does not start either
+        self.failed_hosts: set[str] = set()
         self._lost: set[int] = set()  # steps that needed a failed one
         self._check_all = True  # a group ended, or nothing was looked at yet
         self._candidates: set[int] = set()  # steps whose last need just ended
 
     def ended(self, i: int, ok: bool) -> None:
         if not ok:
-            self._failed_hosts.add(self.steps[i].host)
+            self.failed_hosts.add(self.steps[i].host)
             self._check_all = True
         for j in self._needed_by.get(i, ()):
             self._unmet[j] -= 1
@@ -246,7 +245,7 @@ class _Run:
             keep: set[int] = set()
             for i in look:
                 s = self.steps[i]
-                if stopping or s.host in self._failed_hosts or i in self._lost:
+                if stopping or s.host in self.failed_hosts or i in self._lost:
                     self.not_started(i)
                 elif not self._unmet[i] and all(not self._open[g]
                                                 for g in self.barriers[s.group]):
