@@ -31,7 +31,7 @@ def await_peers(gaps: list[PeerGap], engines: Mapping[str, Engine],
         return []
     limit = WAIT_S if wait_s is None else wait_s
     say(f"waiting for the swarm's gossip to reach every host: {_describe(gaps, observed)}")
-    deadline = time.monotonic() + limit
+    started = time.monotonic()
     while True:
         still = []
         for g in gaps:
@@ -41,10 +41,11 @@ def await_peers(gaps: list[PeerGap], engines: Mapping[str, Engine],
             if missing or unknown:
                 still.append(PeerGap(g.host, g.network_id, g.network, missing, unknown))
         gaps = still
-        if not gaps or time.monotonic() >= deadline or (stop is not None and stop.is_set()):
+        if not gaps or time.monotonic() - started >= limit or (
+                stop is not None and stop.is_set()):
             break
         time.sleep(POLL_S)
-    waited = time.monotonic() - deadline + limit
+    waited = time.monotonic() - started
     return [f"host {g.host}: after {waited:.0f} s its engine still does not know "
             f"{_lacks(g, observed)} on overlay network {g.network}, so nothing there reaches "
             "or resolves them: the swarm's gossip has not reached it. Run `dnetlab up` "

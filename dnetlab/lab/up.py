@@ -53,6 +53,18 @@ def plan_up(loaded: Loaded, record_root: Path | None = None) -> tuple[Plan, list
         session.close()
 
 
+def _overlays_broken(sc: Scenario, owner: Owner, session: Session,
+                     observed: Mapping[str, HostObserved], reporter: Reporter,
+                     stop: threading.Event | None) -> list[str]:
+    """Why the lab's overlays do not carry traffic between every pair of its hosts: a
+    host whose swarm gossip never started (waiting does not help), else a host the gossip
+    has not reached once gossipwait's wait is over (every host can list peers and still
+    miss one for a while). Empty: they work."""
+    return (swarm.gossip_problems(owner, sc.hosts, observed)
+            or gossipwait.await_peers(swarm.peer_gaps(owner, sc.hosts, observed),
+                                      session.engines, observed, reporter.note, stop))
+
+
 def locator(loaded: Loaded) -> Callable[[ExternalProblem], str]:
     """An external network's problem, located at its `external:` in the file."""
     def locate(p: ExternalProblem) -> str:
@@ -131,9 +143,7 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
             save("applying")
             if plan.empty:
                 if uses_swarm(sc.hosts):  # a lab just made may still be converging
-                    waited = gossipwait.await_peers(swarm.peer_gaps(owner, sc.hosts, observed),
-                                                    session.engines, observed, reporter.note,
-                                                    stop)
+                    waited = _overlays_broken(sc, owner, session, observed, reporter, stop)
                     if waited:
                         save("partial")
                         raise DnetlabError("overlays do not work on every host:\n  "
@@ -150,12 +160,8 @@ def up(loaded: Loaded, reporter: Reporter | None = None, *, workers: int = DEFAU
             check = result.ok and uses_swarm(sc.hosts)
             after = (session.observe(desired, swarm=True) if check
                      else _observe_after(session, desired))
-            broken = swarm.gossip_problems(owner, sc.hosts, after) if after and check else []
-            if after and check and not broken:
-                # every host can list peers and still miss one for a while: the lab is up
-                # once the gossip has reached every host (gossipwait)
-                broken = gossipwait.await_peers(swarm.peer_gaps(owner, sc.hosts, after),
-                                                session.engines, after, reporter.note, stop)
+            broken = (_overlays_broken(sc, owner, session, after, reporter, stop)
+                      if after and check else [])
             save("up" if result.ok and not broken else "partial")
             if record:
                 _write_inventory(sc, owner, after, record_root)

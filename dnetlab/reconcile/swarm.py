@@ -106,6 +106,28 @@ def conflicts(owner: labels.Owner, hosts: tuple[Host, ...],
     return problems
 
 
+def _in_swarm(hosts: tuple[Host, ...], observed: Mapping[str, HostObserved],
+              ) -> list[tuple[str, HostObserved]]:
+    """The lab's swarm hosts that are in a swarm now, with what was read of them."""
+    out = []
+    for h in hosts:
+        o = observed.get(h.key)
+        if h.swarm is not None and o is not None and o.swarm.active:
+            out.append((h.key, o))
+    return out
+
+
+def _running_on(owner: labels.Owner, o: HostObserved) -> dict[str, list[str]]:
+    """The lab's running containers on one host by the network (ID) they are attached to,
+    in the order the host lists them."""
+    on: dict[str, list[str]] = {}
+    for c in o.owned_containers(owner):
+        if c.state == "running":
+            for e in c.endpoints:
+                on.setdefault(e.network_id, []).append(c.name)
+    return on
+
+
 def gossip_problems(owner: labels.Owner, hosts: tuple[Host, ...],
                     observed: Mapping[str, HostObserved]) -> list[str]:
     """Hosts of the lab's swarm whose engine runs no swarm gossip.
@@ -120,18 +142,14 @@ def gossip_problems(owner: labels.Owner, hosts: tuple[Host, ...],
     peers, as that engine lists them, are empty: a working host lists itself at least.
     Only a restart of that dockerd frees the port."""
     problems = []
-    for h in hosts:
-        o = observed.get(h.key)
-        if h.swarm is None or o is None or not o.swarm.active:
-            continue
-        attached = {e.network_id: c.name for c in o.owned_containers(owner)
-                    if c.state == "running" for e in c.endpoints}
+    for key, o in _in_swarm(hosts, observed):
+        attached = _running_on(owner, o)
         for n in o.owned_networks(owner):
             if n.peers is None or n.peers or n.id not in attached:
                 continue
             problems.append(
-                f"host {h.key}: its engine runs no swarm gossip: overlay network {n.name} "
-                f"lists no peers there although {attached[n.id]} is attached to it, so "
+                f"host {key}: its engine runs no swarm gossip: overlay network {n.name} "
+                f"lists no peers there although {attached[n.id][-1]} is attached to it, so "
                 "nothing on it reaches or resolves the other hosts. Docker 20.10 leaves "
                 "this when a swarm the host was in before was left and its gossip did not "
                 "stop (the host's dockerd log says 'Could not close DB: timeout waiting for "
@@ -170,20 +188,13 @@ def peer_gaps(owner: labels.Owner, hosts: tuple[Host, ...],
     attached: dict[str, set[str]] = {}  # overlay id -> hosts with a running container on it
     members: dict[str, set[str]] = {}  # overlay id -> the running containers on it
     listed: dict[tuple[str, str], tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
-    for h in hosts:
-        o = observed.get(h.key)
-        if h.swarm is None or o is None or not o.swarm.active:
-            continue
-        on: dict[str, set[str]] = {}
-        for c in o.owned_containers(owner):
-            if c.state == "running":
-                for e in c.endpoints:
-                    on.setdefault(e.network_id, set()).add(c.name)
+    for key, o in _in_swarm(hosts, observed):
+        on = _running_on(owner, o)
         for n in o.owned_networks(owner):
             if n.peers and n.id in on:  # None: not read; (): gossip_problems' case
-                attached.setdefault(n.id, set()).add(h.key)
+                attached.setdefault(n.id, set()).add(key)
                 members.setdefault(n.id, set()).update(on[n.id])
-                listed[(h.key, n.id)] = (n.name, n.peers, n.announced)
+                listed[(key, n.id)] = (n.name, n.peers, n.announced)
     gaps = []
     for nid, keys in attached.items():
         union = {p for k in keys for p in listed[(k, nid)][1]}
