@@ -274,7 +274,7 @@ class Costs:
     parallel: float  # engine calls one machine serves at once at full speed
     shared: bool = True  # True: all hosts share one machine's `parallel` (the test bed)
     # after a swarm leave, how long docker_gwbridge keeps the `ingress-sbox` endpoint that
-    # down waits out before removing it (`engine.change.remove_network_if_unused`)
+    # down waits out before removing it (`engine.change.remove_left_swarm_bridge`)
     gwbridge_linger_s: float = 0.0
 
     def call(self, transport: str, kind: str) -> float:
@@ -776,6 +776,9 @@ class FakeAPI:
                                           **_: Any) -> None:
         self._req("disconnect_container_from_network")
         with self.h.sim.lock:
+            if container == "gateway_ingress-sbox":  # a left swarm's endpoint, deleted
+                self.h.gwbridge_busy_until = 0.0
+                return
             nets = self.h.container(container)["NetworkSettings"]["Networks"]
             nets.pop(self.h.network(net_id)["Name"], None)
 

@@ -62,17 +62,41 @@ def remove_network(conn: Connection, name_or_id: str, settle_s: float) -> None:
         time.sleep(0.2)
 
 
-def remove_network_if_unused(conn: Connection, name: str, settle_s: float) -> None:
-    """Remove the network unless a container uses it; quietly, it is a courtesy. The
-    endpoint a left swarm keeps there for a moment (`ingress-sbox`) is waited out for
-    up to `settle_s`, as `remove_network` waits out one with no container."""
+# the endpoint a swarm's ingress sandbox keeps on docker_gwbridge: its key in the
+# network's `Containers`, and its endpoint name (what a forced disconnect takes)
+_INGRESS_SBOX = "ingress-sbox"
+_INGRESS_ENDPOINT = "gateway_ingress-sbox"
+
+
+def remove_left_swarm_bridge(conn: Connection, settle_s: float) -> None:
+    """After this host left its swarm: remove docker_gwbridge, which joining made, unless
+    a container uses it; quietly, it is a courtesy. The left swarm's ingress sandbox
+    endpoint mostly goes by itself at once; it is waited for up to `settle_s`, then
+    deleted as `docker network disconnect --force` would: Docker 20.10 sometimes keeps it
+    as a dead endpoint, listed or not, that nothing but a dockerd restart clears."""
+    name = "docker_gwbridge"
     deadline = time.monotonic() + settle_s
-    with suppress(EngineError):  # gone already, in use, or a dead endpoint
-        while set(users := _network_users(conn, name)) == {"ingress-sbox"} and (
+    with suppress(EngineError):  # gone already, or in use
+        while set(users := _network_users(conn, name)) == {_INGRESS_SBOX} and (
                 time.monotonic() < deadline):
             time.sleep(0.1)
-        if not users:
-            remove_network(conn, name, settle_s=max(0.0, deadline - time.monotonic()))
+        if set(users) - {_INGRESS_SBOX}:
+            return  # a container of someone else's uses it
+        if users:
+            _delete_endpoint(conn, name, _INGRESS_ENDPOINT)
+        try:
+            remove_network(conn, name, settle_s=0.0)
+        except EngineError as exc:
+            if "active endpoints" not in exc.message:
+                raise
+            _delete_endpoint(conn, name, _INGRESS_ENDPOINT)  # kept, not listed
+            remove_network(conn, name, settle_s=settle_s)
+
+
+def _delete_endpoint(conn: Connection, network: str, endpoint: str) -> None:
+    with suppress(EngineError), translated(
+            f"host {conn.host.key}: deleting endpoint {endpoint} of network {network}"):
+        conn.api.disconnect_container_from_network(endpoint, network, force=True)
 
 
 def _network_users(conn: Connection, network: str) -> dict[str, Any]:

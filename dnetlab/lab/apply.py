@@ -23,11 +23,10 @@ from dnetlab.lab.progress import Reporter
 from dnetlab.lab.schedule import Schedule, schedule
 from dnetlab.reconcile.plan import Op, Plan
 
-# how long a left swarm's endpoint on docker_gwbridge (`ingress-sbox`) is waited out
-# before the bridge is removed: mostly gone at once; when Docker 20.10 keeps it as a dead
-# endpoint, the bridge is left (harmless; a dockerd restart clears it): tried at 10 s,
-# the multi-host bench's `down` took 9 s longer, for no clean host more
-GWBRIDGE_SETTLE_S = 3.0
+# how long a left swarm's endpoint on docker_gwbridge (`ingress-sbox`) may go by itself
+# before it is deleted: mostly gone at once; when Docker 20.10 keeps it as a dead
+# endpoint, waiting longer does not help (3 s and 10 s were tried)
+GWBRIDGE_SETTLE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ def _swarm_op(engines: Mapping[str, Engine], op: Op) -> None:
     elif op.action == "leave-swarm":
         engine.swarm_leave(force=op.swarm_role == "manager")
         # joining made docker_gwbridge on this host; leave the host as it was
-        engine.remove_network_if_unused("docker_gwbridge", settle_s=GWBRIDGE_SETTLE_S)
+        engine.remove_left_swarm_bridge(settle_s=GWBRIDGE_SETTLE_S)
 
 
 def _run_step(engines: Mapping[str, Engine], step: tuple[Op, ...], options: ApplyOptions,

@@ -31,7 +31,7 @@ class Api:
         return {"Containers": self.attached}
 
 
-def _conn(api: Api) -> Connection:
+def _conn(api: Any) -> Connection:
     return Connection(Host("h1", "unix:///nowhere"), api, "unix:///nowhere", api_version="1.41")
 
 
@@ -57,3 +57,46 @@ def test_a_network_in_use_is_refused_at_once_in_docker_s_words() -> None:
         change.remove_network(_conn(api), "lan", settle_s=5)
     assert caught.value.message == "host h1: removing network lan: " + ACTIVE
     assert api.removals == 1
+
+
+class Bridge:
+    """docker_gwbridge after a swarm leave, with the ingress sandbox's endpoint kept as a
+    dead one: listed among the network's endpoints (`listed`) or not, and in the way of
+    the network's removal either way until it is deleted by force."""
+
+    def __init__(self, listed: bool, others: dict[str, Any] | None = None) -> None:
+        self.listed = listed
+        self.dead = True
+        self.others = others or {}
+        self.removed = False
+        self.forced: list[tuple[str, str]] = []
+
+    def inspect_network(self, name: str) -> dict[str, Any]:
+        kept = {"ingress-sbox": {"Name": "gateway_ingress-sbox"}} if (
+            self.dead and self.listed) else {}
+        return {"Containers": {**kept, **self.others}}
+
+    def disconnect_container_from_network(self, container: str, net_id: str,
+                                          force: bool = False) -> None:
+        if force and container == "gateway_ingress-sbox":
+            self.forced.append((container, net_id))
+            self.dead = False
+
+    def remove_network(self, name: str) -> None:
+        if self.dead or self.others:
+            raise docker.errors.APIError("403 Client Error", explanation=ACTIVE)
+        self.removed = True
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_a_left_swarm_s_dead_endpoint_is_deleted_and_the_bridge_removed(listed: bool) -> None:
+    bridge = Bridge(listed)
+    change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2)
+    assert bridge.forced == [("gateway_ingress-sbox", "docker_gwbridge")]
+    assert bridge.removed
+
+
+def test_a_bridge_someone_else_s_container_uses_is_left_alone() -> None:
+    bridge = Bridge(listed=True, others={"abc": {"Name": "theirs"}})
+    change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2)
+    assert not bridge.forced and not bridge.removed
