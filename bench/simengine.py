@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import re
 import shlex
 import statistics
@@ -45,6 +46,9 @@ from dnetlab.model import Host
 SSH, LOCAL = "ssh", "local"
 POOL_KEEP = 10  # the SDK's DEFAULT_MAX_POOL_SIZE: channels kept open per host
 CONNECT, SESSION, CHANNEL = "connect", "ssh_session", "ssh_channel"
+# an attached exec on a channel of its own to the engine's socket, from the channel's open
+# to its close (`engine.exec._exec_on_engine_channel`): the exec start and the run
+ATTACH = "exec_attach"
 FAILED = "_failed"  # suffix of a recorded call that raised
 
 # SDK methods that are requests to the engine (the others build arguments client-side)
@@ -147,7 +151,40 @@ class RecordingAPI(_Timed):
         attr = getattr(self._api, name)
         if name in REQUESTS:
             return lambda *a, **kw: self.timed(name, attr, *a, **kw)
+        if name == "_custom_adapter" and attr is not None:
+            return _RecordingAdapter(attr, self)
         return attr
+
+
+class _RecordingAdapter:
+    """The SSH adapter: each channel to the engine's socket an exec asks for is logged as
+    one `ATTACH` call, from its open to its close (the pool's channels are opened by the
+    adapter itself, not through here)."""
+
+    def __init__(self, adapter: Any, owner: _Timed) -> None:
+        self._adapter, self._owner = adapter, owner
+
+    def open_engine_channel(self, timeout: float) -> Any:
+        started = time.perf_counter()
+        chan = self._adapter.open_engine_channel(timeout)
+        return None if chan is None else _RecordingAttach(chan, self._owner, started)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._adapter, name)
+
+
+class _RecordingAttach:
+    def __init__(self, chan: Any, owner: _Timed, started: float) -> None:
+        self._chan, self._owner, self._started = chan, owner, started
+
+    def close(self) -> None:
+        self._chan.close()
+        o = self._owner
+        o.log.add(Call(o.host, o.transport, ATTACH, time.perf_counter() - self._started,
+                       at=self._started))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._chan, name)
 
 
 class RecordingReader(SocketReader):
@@ -268,7 +305,7 @@ class Costs:
 
     call_s: Mapping[str, Mapping[str, float]]  # transport -> kind -> seconds
     connect_s: Mapping[str, float]  # transport -> opening a connection (SSH: + 1 channel)
-    channel_s: float  # a new SSH channel: session, login shell, `docker system dial-stdio`
+    channel_s: float  # a new pooled SSH channel (to the engine's socket, or dial-stdio's)
     session_base_s: float  # exec_many: one SSH session running `sh -s`...
     session_job_s: float  # ... and each `docker exec` it runs
     parallel: float  # engine calls one machine serves at once at full speed
@@ -334,6 +371,8 @@ class Sim:
         self.swarm: FakeSwarm | None = None
         self.lock = threading.RLock()
         self.channels = self.connections = 0
+        # the hosts give channels to their engine's socket when the calibration's did
+        self.streams = ATTACH in (costs.call_s.get(SSH) or {})
         self._ids = itertools.count(1)
         slots = max(1, round(costs.parallel))
         self._shared = threading.BoundedSemaphore(slots)
@@ -448,6 +487,16 @@ class FakeHost:
         if self.transport == SSH and kind != SESSION:
             with sim.lock:
                 self.free_channels = min(POOL_KEEP, self.free_channels + 1)
+
+    def attach(self) -> None:
+        """An exec's own channel to the engine's socket (never pooled): its cost is the
+        measured `ATTACH`, channel open included."""
+        sim = self.sim
+        with sim.lock:
+            sim.channels += 1
+        seconds = sim.costs.call(self.transport, ATTACH)
+        sim.busy(self, seconds)
+        sim.log.add(Call(self.key, self.transport, ATTACH, seconds))
 
     def _session(self, jobs: int, lanes: int) -> None:
         """The host script of `hostexec`: its shell, then its `docker exec`s in `lanes`
@@ -876,7 +925,53 @@ class FakeAPI:
 
 class _FakeAdapter:
     def __init__(self, host: FakeHost) -> None:
+        self.h = host
         self.ssh_client = _FakeSSHClient(host)
+        # as the real hosts answer `ssh.SOCKET_QUERY` (the test bed's sshd forwards it)
+        self.socket_path: str | None = "/var/run/docker.sock" if host.sim.streams else None
+
+    def open_engine_channel(self, timeout: float) -> _FakeEngineChannel | None:
+        return _FakeEngineChannel(self.h) if self.socket_path is not None else None
+
+
+class _FakeEngineChannel:
+    """An exec's channel to the engine's socket (`hijack.EngineStream`): the exec's
+    create answered, then its start with the engine's upgrade and the exec's output
+    (`run_batch`, with the status line `exec._attach_job` asks for) as one stdout frame,
+    then the end of the stream. Logged as one `ATTACH`, as the recorder logs the real."""
+
+    def __init__(self, host: FakeHost) -> None:
+        self.h = host
+        self.cmd: list[str] = []
+        self.reply = b""
+
+    def settimeout(self, timeout: float) -> None:
+        pass
+
+    def sendall(self, data: bytes) -> None:
+        head, _, body = data.partition(b"\r\n\r\n")
+        if b"/exec HTTP/1.1" in head.split(b"\r\n", 1)[0]:
+            self.cmd = list(json.loads(body)["Cmd"])
+            answer = json.dumps({"Id": self.h.sim.new_id()}).encode()
+            self.reply = (b"HTTP/1.1 201 Created\r\nContent-Length: "
+                          + str(len(answer)).encode() + b"\r\n\r\n" + answer)
+            return
+        self.h.attach()
+        script = self.cmd[2] if self.cmd[:2] == ["sh", "-c"] else ""
+        mark = re.match(r"echo (@@dnl-x-[0-9a-f]+);", script)
+        text = run_batch(script)
+        if mark:  # `hostexec.wrapped`, then the status
+            text = f"{mark.group(1)}\n{text}\n{mark.group(1)} 0\n"
+        out = text.encode()
+        self.reply = (b"HTTP/1.1 101 UPGRADED\r\n\r\n"
+                      + bytes([1, 0, 0, 0]) + len(out).to_bytes(4, "big") + out)
+
+    def recv(self, n: int) -> bytes:
+        chunk, self.reply = self.reply[:n], self.reply[n:]
+        return chunk
+
+    def close(self) -> None:
+        pass
 
 
 class _FakeSSHClient:

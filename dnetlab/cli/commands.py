@@ -512,7 +512,8 @@ def verify(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
            auto: bool, probe_names: tuple[str, ...], with_steps: bool, keep_state: bool,
            capture_dir: str | None, trust_once: bool) -> None:
     """Run the lab's probes; exit 0 when all pass, 1 when one fails, 3 when a host's
-    engine stopped answering (its probes are errors, the other hosts' results stand)."""
+    engine stopped answering (its probes that had not ended are errors, the other
+    results stand)."""
     from dnetlab.cli.verify_view import LiveProgress
     from dnetlab.lab.session import DEFAULT_WORKERS
     from dnetlab.lab.trust import require
@@ -619,8 +620,8 @@ def _finish_verify(report: Any, fmt: str, output: str | None, interrupted: bool)
     else:
         click.echo(text, nl=not text.endswith("\n"))
     for why in report.unreachable:
-        click.echo(f"dnetlab: {why}; that host's probes are errors, the other hosts' "
-                   "results stand", err=True)
+        click.echo(f"dnetlab: {why}; that host's probes that had not ended are errors, "
+                   "the other results stand", err=True)
     restore_failed = (report.restored or "").startswith(RESTORE_FAILED)
     if restore_failed and fmt != "table":
         click.echo(f"dnetlab: lab {report.scenario}: {report.restored}", err=True)

@@ -1,6 +1,7 @@
-"""How a command runs on a host: in a lab container (an API exec, or over SSH an exec that
-keeps to the pooled channel, or many execs in one SSH command with `hostexec`), or in a
-short-lived helper container that shares a network namespace.
+"""How a command runs on a host: in a lab container (an API exec; over SSH an attached
+exec on a channel of its own to the engine's socket, or where the host gives none an exec
+that keeps to the pooled channel, or many execs in one SSH command with `hostexec`), or
+in a short-lived helper container that shares a network namespace.
 
 A script (`sh -c SCRIPT`) larger than `hostexec.ARGV_SCRIPT_MAX` would fail with E2BIG as
 an argument, so it takes another way in: on the exec's stdin (`sh -s`) locally, as a file
@@ -14,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
-from dnetlab.engine import hostexec
+from dnetlab.engine import hijack, hostexec
 from dnetlab.engine.connect import Connection
 from dnetlab.engine.errors import EngineError, EngineUnreachable, gist, translated
-from dnetlab.engine.ssh import run_command, take_prepared
+from dnetlab.engine.ssh import engine_channel, run_command, streams_to_engine, take_prepared
 
 _EXEC_POLL_S = 0.05
 _HELPER_SCRIPT = ".dnetlab-script"  # a big script's file in a helper container's root
@@ -36,6 +37,10 @@ def exec_in(conn: Connection, container: str, argv: list[str], user: str) -> Exe
     # with no output at all, now and then)
     if conn.url.startswith(("ssh://", "tcp://")) and argv[:2] == ["sh", "-c"]:
         return _exec_via_file(conn, container, argv[2], user)
+    if conn.url.startswith("ssh://") and streams_to_engine(conn.api):
+        done = _exec_on_engine_channel(conn, container, argv, user)
+        if done is not None:
+            return done
     if argv[:2] == ["sh", "-c"] and len(argv) == 3 and hostexec.too_big_for_argv(argv[2]):
         return _exec_via_stdin(conn, container, argv[2], user)
     with translated(f"host {conn.host.key}: exec in {container}"):
@@ -44,6 +49,41 @@ def exec_in(conn: Connection, container: str, argv: list[str], user: str) -> Exe
         code = conn.api.exec_inspect(ex["Id"]).get("ExitCode")
     text = out.decode(errors="replace") if isinstance(out, bytes) else str(out or "")
     return ExecResult(int(code) if code is not None else -1, text)
+
+
+def _exec_on_engine_channel(conn: Connection, container: str, argv: list[str],
+                            user: str, status_mark: str | None = None) -> ExecResult | None:
+    """An attached exec over SSH, made and run on a new channel to the engine's socket (a
+    channel costs sshd a socket connect, not a `docker` process; the pool is not used),
+    its output read by `hijack`. Its exit status is asked of the engine after, unless the
+    script prints it last as `STATUS_MARK RC` (`_attach_job`'s do). None when the host
+    refused the channel: the caller takes another way."""
+    what = f"host {conn.host.key}: exec in {container}"
+    with translated(what):
+        chan = engine_channel(conn.api, conn.timeout)
+        if chan is None:
+            return None
+        try:
+            chan.settimeout(conn.timeout * 10)
+            stream = hijack.EngineStream(chan, conn.api_version)
+            exec_id = stream.create_exec(container, argv, user)
+            out = stream.start_exec(exec_id).decode(errors="replace")
+        except hijack.ExecRefused as exc:
+            raise EngineError(f"{what}: {exc}") from exc
+        finally:
+            chan.close()
+        if status_mark is not None:
+            body, sep, last = out.rstrip("\n").rpartition(f"\n{status_mark} ")
+            if sep and last.lstrip("-").isdigit():
+                return ExecResult(int(last), body)
+        client = conn.ssh_client()
+        transport = client.get_transport() if client is not None else None
+        if transport is None or not transport.is_active():
+            # the stream ended because the connection did, not the exec
+            raise EngineUnreachable(f"{what}: the SSH connection was lost before the exec "
+                                    "ended")
+        code = conn.api.exec_inspect(exec_id).get("ExitCode")
+    return ExecResult(int(code) if code is not None else -1, out)
 
 
 def _exec_via_file(conn: Connection, container: str, script: str, user: str) -> ExecResult:
@@ -150,19 +190,76 @@ def read_archive(chunks: Iterable[bytes]) -> str:
 
 
 def runs_execs_over_ssh(conn: Connection) -> bool:
-    """True when `exec_many` sends one SSH command instead of one exec per job."""
+    """True when `exec_many` sends one SSH command instead of one exec per job. Over SSH
+    it always does: an attached exec costs a channel (the engine ends the connection
+    with the exec), so one exec per job would make the channels grow with the
+    containers; the one command keeps them to one per host."""
     return conn.ssh_client() is not None
+
+
+# Over SSH, where the host gives channels to its engine's socket, the first ATTACH_MAX
+# jobs of an `exec_many` run at once as attached execs, each made and run on a channel of
+# its own (no process starts on the host: a `docker exec` costs it some 15 ms of CPU
+# more), while the rest go in the one SSH command. The cap keeps a host's channels per
+# call bounded whatever the number of jobs: ATTACH_MAX attached, the command's session.
+ATTACH_MAX = 8
+CHANNELS_PER_CALL = ATTACH_MAX + 1
 
 
 def exec_many(conn: Connection, jobs: Sequence[hostexec.Job], parallel: int) -> list[
         ExecResult | EngineError]:
     """Run `sh -c SCRIPT` in each job's container, at most `parallel` at a time: one
-    command on the host's existing SSH connection runs them all with the host's `docker
-    exec` (the CLI that the SSH transport itself needs). Only where
-    `runs_execs_over_ssh`; elsewhere callers run `exec_in` per job, in parallel."""
-    client = conn.ssh_client()
-    if client is None:
+    command on the host's existing SSH connection runs them with the host's `docker exec`
+    (the CLI that the SSH transport itself needs), but for the first `ATTACH_MAX` where
+    the host gives channels to its engine's socket (attached execs, alongside). Only
+    where `runs_execs_over_ssh`; elsewhere callers run `exec_in` per job, in parallel."""
+    if conn.ssh_client() is None:
         raise ValueError(f"host {conn.host.key}: exec_many needs an ssh:// engine")
+    attach = [i for i, job in enumerate(jobs) if not hostexec.too_big_for_argv(job.script)]
+    attach = attach[:ATTACH_MAX] if streams_to_engine(conn.api) else []
+    if not attach:
+        return _exec_script(conn, jobs, parallel)
+    import concurrent.futures
+
+    out: dict[int, ExecResult | EngineError] = {}
+    rest = [i for i in range(len(jobs)) if i not in set(attach)]
+    with concurrent.futures.ThreadPoolExecutor(
+            max(1, min(parallel, len(attach))),
+            thread_name_prefix=f"dnetlab-attach-{conn.host.key}") as pool:
+        attached = {i: pool.submit(_attach_job, conn, jobs[i]) for i in attach}
+        if rest:  # meanwhile, in this thread
+            out.update(zip(rest, _exec_script(conn, [jobs[i] for i in rest], parallel),
+                           strict=True))
+        for i, f in attached.items():
+            if (got := f.result()) is not None:
+                out[i] = got
+    refused = [i for i in attach if i not in out]  # the host stopped giving channels
+    if refused:
+        out.update(zip(refused, _exec_script(conn, [jobs[i] for i in refused], parallel),
+                       strict=True))
+    return [out[i] for i in range(len(jobs))]
+
+
+def _attach_job(conn: Connection, job: hostexec.Job) -> ExecResult | EngineError | None:
+    """One job as an attached exec, told apart as in the SSH command: its script wrapped
+    the same way (stderr joined in order; a shell that never started is docker's error),
+    and its status printed after it (no request for it)."""
+    mark = hostexec.new_mark()
+    script = f"{hostexec.wrapped(job.script, mark)}; printf '\\n%s %d\\n' {mark} $?"
+    try:
+        got = _exec_on_engine_channel(conn, job.container, ["sh", "-c", script], "", mark)
+    except EngineError as exc:
+        return exc
+    if got is None:
+        return None
+    r = hostexec.result_of(got.output.encode(), b"", got.exit_code, mark)
+    return ExecResult(r.exit_code, r.output) if r.started else _not_started(conn, job, r)
+
+
+def _exec_script(conn: Connection, jobs: Sequence[hostexec.Job], parallel: int) -> list[
+        ExecResult | EngineError]:
+    """The jobs in one SSH command (`hostexec`'s script of `docker exec`s)."""
+    client = conn.ssh_client()
     import paramiko  # loaded already: the SSH transport uses it
 
     mark = hostexec.new_mark()

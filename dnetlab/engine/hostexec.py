@@ -84,8 +84,7 @@ def _job_lines(jobs: Sequence[Job], indexes: Sequence[int], mark: str) -> list[s
     lines: list[str] = []
     for i in indexes:
         job = jobs[i]
-        # the shell's first output proves docker started it: anything before is docker's
-        inner = f"echo {mark}; ( {job.script}\n) 2>&1"
+        inner = wrapped(job.script, mark)
         container = shlex.quote(job.container)
         if too_big_for_argv(inner):
             # a file on the host (a here-document of this script, which itself comes on
@@ -98,6 +97,13 @@ def _job_lines(jobs: Sequence[Job], indexes: Sequence[int], mark: str) -> list[s
             lines.append(f'docker exec {container} sh -c {shlex.quote(inner)} '
                          f'>"$d/{i}" 2>"$d/{i}.e" </dev/null; echo $? >"$d/{i}.rc"')
     return lines
+
+
+def wrapped(script: str, mark: str) -> str:
+    """A job's script as the container's shell runs it: the shell's first output (`mark`)
+    proves docker started it, anything before is docker's; stderr joins stdout in the
+    order written."""
+    return f"echo {mark}; ( {script}\n) 2>&1"
 
 
 class FramingError(ValueError):
@@ -124,14 +130,16 @@ def parse(reply: bytes, mark: str, count: int) -> list[JobResult]:
         pos = end + 1 + n_out + n_err
         if len(out) + len(err) != n_out + n_err:
             raise FramingError(f"the reply of job {index} is cut short")
-        results[index] = _result(out, err, rc, mark)
+        results[index] = result_of(out, err, rc, mark)
     missing = [i for i in range(count) if i not in results]
     if missing:
         raise FramingError(f"no reply for job(s) {', '.join(map(str, missing))}")
     return [results[i] for i in range(count)]
 
 
-def _result(out: bytes, err: bytes, rc: int, mark: str) -> JobResult:
+def result_of(out: bytes, err: bytes, rc: int, mark: str) -> JobResult:
+    """A job's result from what its `wrapped` script printed (`out`) and what docker said
+    (`err`)."""
     text = out.decode(errors="replace")
     first, sep, rest = text.partition("\n")
     if first == mark and sep:

@@ -1,12 +1,14 @@
 """What dnetlab does with an engine's SSH connection beyond the SDK's requests: a plain
 command on the connection already open (the connection itself, and its one pool of
-channels per host, are `sshtransport`'s), and such a command started ahead of need.
+channels per host, are `sshtransport`'s), such a command started ahead of need, and
+finding the engine's socket on the host.
 
 No paramiko import here: the objects come from the SSH adapter, which loaded it.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -15,12 +17,59 @@ from typing import Any
 _TAKE_WAIT_S = 60.0
 
 
+# What `docker system dial-stdio` would connect to, as the host's login environment
+# says: DOCKER_HOST, DOCKER_CONTEXT, the CLI config's current context. In `sh -c`, so
+# that a login shell that is not POSIX (fish) runs it too.
+SOCKET_QUERY = ("sh -c 'printf \"%s\\n%s\\n\" \"${DOCKER_HOST-}\" \"${DOCKER_CONTEXT-}\"; "
+                "head -c 65536 \"${DOCKER_CONFIG:-$HOME/.docker}/config.json\" 2>/dev/null; "
+                "exit 0'")
+DEFAULT_SOCKET = "/var/run/docker.sock"
+
+
+def engine_socket(reply: str) -> str | None:
+    """The path of the engine's Unix socket on the host from `SOCKET_QUERY`'s reply; None
+    when the CLI would go elsewhere (a context, tcp://, ssh://), which only
+    `docker system dial-stdio` follows."""
+    host, _, rest = reply.partition("\n")
+    context, _, config = rest.partition("\n")
+    if context.strip() not in ("", "default"):
+        return None
+    if not host.strip():
+        try:
+            current = json.loads(config).get("currentContext") if config.strip() else None
+        except (ValueError, AttributeError):
+            return None  # a config the CLI reads and we cannot: leave it to the CLI
+        if current not in (None, "", "default"):
+            return None
+        return DEFAULT_SOCKET
+    url = host.strip()
+    if url.startswith("unix://") and len(url) > len("unix://"):
+        return url[len("unix://"):]
+    return None
+
+
 def open_client(api: Any) -> Any:
     """The paramiko client under an SDK client over ssh://, None when it has none or its
     connection is closed."""
     adapter = getattr(api, "_custom_adapter", None)
     client = getattr(adapter, "ssh_client", None)
     return client if client is not None and client.get_transport() is not None else None
+
+
+def engine_channel(api: Any, timeout: float) -> Any:
+    """A new channel straight to the engine's socket of an SDK client over ssh:// (see
+    `sshtransport`), None when the host gives none (then every request costs a
+    `docker system dial-stdio`)."""
+    adapter = getattr(api, "_custom_adapter", None)
+    opener = getattr(adapter, "open_engine_channel", None)
+    return opener(timeout) if opener is not None else None
+
+
+def streams_to_engine(api: Any) -> bool:
+    """True when the SDK client over ssh:// reaches the engine's socket by channels of
+    its own (no `docker` process on the host per request)."""
+    adapter = getattr(api, "_custom_adapter", None)
+    return getattr(adapter, "socket_path", None) is not None
 
 
 def take_prepared(api: Any, command: str) -> Any:

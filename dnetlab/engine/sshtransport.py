@@ -9,6 +9,14 @@ The SDK's own `SSHHTTPAdapter` reads only `~/.ssh/config`, and of it only `HostN
 of channels per host (the SDK keys its pools by request URL, docker/docker-py#2966, so it
 opened a channel for nearly every request).
 
+Each channel of that pool is, where the host allows it, OpenSSH's channel to a Unix
+socket (`direct-streamlocal@openssh.com`, what `ssh -L PORT:/path` opens) straight to the
+engine's socket: sshd connects the socket and nothing starts on the host. The SDK's
+channel instead starts the user's login shell and `docker system dial-stdio` (some 15-20
+ms of CPU on the host each). The socket's path is asked once per connection
+(`ssh.SOCKET_QUERY`); where the CLI would go elsewhere (a context), or sshd forwards no
+socket (`AllowStreamLocalForwarding no`), the channels are the SDK's.
+
 Imported only once an ssh:// engine is used (`connect.load_sdk`): it imports paramiko.
 """
 
@@ -21,9 +29,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import paramiko
-from docker.transport.sshconn import SSHConnectionPool, SSHHTTPAdapter
+from docker.transport.sshconn import SSHConnection, SSHConnectionPool, SSHHTTPAdapter
+from paramiko.common import cMSG_CHANNEL_OPEN
 
-from dnetlab.engine.ssh import PreparedCommand
+from dnetlab.engine.ssh import SOCKET_QUERY, PreparedCommand, engine_socket, run_command
 from dnetlab.engine.sshconfig import HopError, JumpChannelError, SSHTarget, resolve_url
 
 HOST_POOL = "ssh-host"  # the one pool key of an adapter: every request shares its channels
@@ -42,6 +51,35 @@ def resolved_as(target: SSHTarget, prepare: str | None = None) -> Iterator[None]
         yield
     finally:
         _given.target = _given.prepare = None
+
+
+STREAMLOCAL = "direct-streamlocal@openssh.com"
+_QUERY_REPLY_MAX = 128 * 1024
+
+
+class StreamLocalTransport(paramiko.Transport):
+    """paramiko's transport, able to open OpenSSH's channel to a Unix socket on the
+    server. paramiko writes the fields of the channel kinds it knows only; this kind's
+    (socket path, reserved string, reserved uint32) are added to the open request it
+    builds, in the thread that builds it."""
+
+    _path = threading.local()
+
+    def open_streamlocal(self, path: str, timeout: float | None = None) -> paramiko.Channel:
+        self._path.value = path
+        try:
+            return self.open_channel(STREAMLOCAL, timeout=timeout)
+        finally:
+            self._path.value = None
+
+    def _send_user_message(self, data: Any) -> None:
+        path = getattr(self._path, "value", None)
+        if path is not None and data.asbytes()[:1] == cMSG_CHANNEL_OPEN:
+            self._path.value = None
+            data.add_string(path)
+            data.add_string("")
+            data.add_int(0)
+        super()._send_user_message(data)  # type: ignore[misc]  # private: not in the stubs
 
 
 class JumpedClient(paramiko.SSHClient):
@@ -97,7 +135,10 @@ def connect(target: SSHTarget, timeout: float) -> JumpedClient:
             allow_agent=not target.identities_only,
             look_for_keys=not target.identity_files, sock=sock,
             timeout=target.connect_timeout or timeout, banner_timeout=timeout,
-            auth_timeout=timeout)
+            # the stubs' factory protocol has keyword-only arguments that paramiko passes
+            # by keyword and Transport takes: the class fits
+            auth_timeout=timeout,
+            transport_factory=StreamLocalTransport)  # type: ignore[arg-type]
     except BaseException:
         client.close()
         raise
@@ -129,6 +170,7 @@ class ResolvedSSHAdapter(SSHHTTPAdapter):  # type: ignore[misc]  # the SDK is un
         self.ssh_params: dict[str, Any] = {}
         self.prepare: str | None = getattr(_given, "prepare", None)
         self.prepared: PreparedCommand | None = None
+        self.socket_path: str | None = None  # the engine's socket on the host, if reachable
 
     def _connect(self) -> None:
         old, self.ssh_client = self.ssh_client, None
@@ -136,11 +178,35 @@ class ResolvedSSHAdapter(SSHHTTPAdapter):  # type: ignore[misc]  # the SDK is un
             old.close()
         self.ssh_client = connect(self.target, self.connect_timeout)
         if self.prepare is not None:
-            # the first connection only: its session starts while the SDK opens its own
-            # channel and asks for /version
+            # the first connection only: its session starts while the socket is asked for
+            # and the SDK asks for /version
             self.prepared = PreparedCommand(self.ssh_client, self.prepare,
                                             self.connect_timeout)
             self.prepare = None
+        self.socket_path = self._ask_socket(self.ssh_client)
+
+    def _ask_socket(self, client: JumpedClient) -> str | None:
+        try:
+            out, _, status = run_command(client, SOCKET_QUERY, b"", self.connect_timeout)
+        except (OSError, EOFError, paramiko.SSHException):
+            return None  # the SDK's channels will say what is wrong with the host
+        if status != 0 or len(out) > _QUERY_REPLY_MAX:
+            return None
+        return engine_socket(out.decode(errors="replace"))
+
+    def open_engine_channel(self, timeout: float) -> paramiko.Channel | None:
+        """A new channel to the engine's socket; None when the host gives none. The
+        first refusal (sshd forwards no socket, or cannot connect it) turns the channels
+        back to the SDK's for good."""
+        path = self.socket_path
+        transport = self.ssh_client.get_transport() if self.ssh_client else None
+        if path is None or not isinstance(transport, StreamLocalTransport):
+            return None
+        try:
+            return transport.open_streamlocal(path, timeout)
+        except paramiko.ChannelException:
+            self.socket_path = None
+            return None
 
     def close(self) -> None:
         prepared, self.prepared = self.prepared, None
@@ -157,7 +223,33 @@ class ResolvedSSHAdapter(SSHHTTPAdapter):  # type: ignore[misc]  # the SDK is un
             pool = self.pools.get(HOST_POOL)
             if pool is None or pool.ssh_transport is not transport:
                 # a pool made before a reconnect holds the dead transport
-                pool = SSHConnectionPool(ssh_client=self.ssh_client, timeout=self.timeout,
-                                         maxsize=self.max_pool_size, host=self.ssh_host)
+                pool = EnginePool(self, ssh_client=self.ssh_client, timeout=self.timeout,
+                                  maxsize=self.max_pool_size, host=self.ssh_host)
                 self.pools[HOST_POOL] = pool
             return pool
+
+
+class EnginePool(SSHConnectionPool):  # type: ignore[misc]  # the SDK is untyped
+    """The SDK's pool of a host's channels, whose new channels go to the engine's socket
+    where the adapter can open one."""
+
+    def __init__(self, adapter: ResolvedSSHAdapter, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.adapter = adapter
+
+    def _new_conn(self) -> SSHConnection:
+        return EngineConnection(self.adapter, self.ssh_transport, self.timeout, self.ssh_host)
+
+
+class EngineConnection(SSHConnection):  # type: ignore[misc]  # the SDK is untyped
+    def __init__(self, adapter: ResolvedSSHAdapter, *args: Any) -> None:
+        super().__init__(*args)
+        self.adapter = adapter
+
+    def connect(self) -> None:
+        chan = self.adapter.open_engine_channel(self.timeout)
+        if chan is None:
+            super().connect()  # a session running `docker system dial-stdio`
+            return
+        chan.settimeout(self.timeout)
+        self.sock = chan

@@ -409,11 +409,17 @@ def test_every_probe_type_over_ssh_in_one_command_per_host(hosts: list[dict[str,
     assert [p["runs_on"] for p in by.values() if p["name"].startswith("ping bare")] == ["bare"]
 
 
+@pytest.mark.parametrize("attach_max", [8, 0, 2])  # all attached, all in the script, both
 def test_exec_many_over_ssh_frames_any_output_and_names_what_did_not_start(
-        hosts: list[dict[str, str]], clean: Path) -> None:
+        hosts: list[dict[str, str]], clean: Path, attach_max: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Engine.exec_many on an SSH host: exit codes and arbitrary bytes come back intact,
     text that looks like the framing does not confuse it, and a job docker cannot start is
-    an error that says why, without spoiling the others."""
+    an error that says why, without spoiling the others; the same whether a job runs as
+    an attached exec on a channel to the engine's socket or in the SSH command."""
+    from dnetlab.engine import exec as execs
+
+    monkeypatch.setattr(execs, "ATTACH_MAX", attach_max)
     from dnetlab.engine.engine import Engine
     from dnetlab.engine.errors import EngineError
     from dnetlab.engine.exec import ExecResult
@@ -440,7 +446,8 @@ def test_exec_many_over_ssh_frames_any_output_and_names_what_did_not_start(
         engine.close()
     assert out[0] == ExecResult(4, "hello\nto-stderr\n")
     assert isinstance(out[1], EngineError)
-    assert "no-such-container" in out[1].message and "No such container" in out[1].message
+    assert "no-such-container" in out[1].message, out[1].message
+    assert "No such container" in out[1].message, out[1].message
     assert out[2] == ExecResult(0, "a\0b\n@@dnl-x-000000000000 0 0 5 0\n\n")
     assert isinstance(out[3], ExecResult)
     assert out[3].output.splitlines() == [str(i) for i in range(1, 20001)]

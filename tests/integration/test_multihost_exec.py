@@ -53,9 +53,12 @@ def test_exec_fan_out_and_shell_over_ssh(hosts: list[dict[str, str]], clean: Pat
     assert res.returncode == 2 and "(hosts: one, two, three)" in res.stderr
     assert "Traceback" not in res.stderr
 
-    # in process: each host gets ONE SSH command for all its containers
+    # in process: the execs (3 a host, fewer than exec.ATTACH_MAX) and the engine's
+    # requests go on channels to each host's engine socket: no command runs on a host but
+    # the one asking where that socket is (no `docker exec`, no `docker system dial-stdio`)
     import paramiko
 
+    from dnetlab.engine import ssh, sshtransport
     from dnetlab.lab import records
     from dnetlab.lab.deployed import scenario_from_record
     from dnetlab.lab.fanout import fan_out, select
@@ -67,11 +70,58 @@ def test_exec_fan_out_and_shell_over_ssh(hosts: list[dict[str, str]], clean: Pat
         commands.append(command)
         return original(chan, command)
 
+    opened: list[str] = []
+    open_streamlocal = sshtransport.StreamLocalTransport.open_streamlocal
+
+    def counted_socket(transport: Any, path: str, timeout: float | None = None) -> Any:
+        opened.append(path)
+        return open_streamlocal(transport, path, timeout)
+
     monkeypatch.setattr(paramiko.Channel, "exec_command", counted)
+    monkeypatch.setattr(sshtransport.StreamLocalTransport, "open_streamlocal", counted_socket)
     sc = scenario_from_record(records.load("mh-exec", clean))
+    run = fan_out(sc, select(sc, all_=True), ["sh", "-c", "echo $((6 * 7))"],
+                  record_root=clean)
+    assert [(r.exit_code, r.output) for r in run.results] == [(0, "42\n")] * 9
+    assert commands == [ssh.SOCKET_QUERY] * 3, commands
+    assert set(opened) == {h["socket"] for h in hosts} and len(opened) >= 3 + 9
+
+    # one exec of a command (no `sh -c`): attached, on a channel of its own to the
+    # engine's socket, its bytes intact, its stderr and exit status too
+    from dnetlab.engine.engine import Engine
+    from dnetlab.model import Host
+
+    engine = Engine.open(Host("one", f"ssh://root@{hosts[0]['address']}"))
+    try:
+        opened.clear()
+        cid = next(c["Id"] for c in engine.conn.api.containers()
+                   if c["Labels"].get("dnetlab.key") == "a1")
+        opened.clear()
+        got = engine.exec(cid, ["sh", "-e", "-c", "printf 'x\\0y\\n'; seq 1 30000; "
+                                "echo oops >&2; exit 5"])
+        assert got.exit_code == 5 and got.output.startswith("x\0y\n1\n2\n")
+        assert got.output.endswith("\n29999\n30000\noops\n")
+        assert opened == [hosts[0]["socket"]]  # its own; the requests, the pool's one
+        bad = engine.exec(cid, ["no-such-program"])
+        assert bad.exit_code != 0 and "no-such-program" in bad.output, bad
+    finally:
+        engine.close()
+
+    # a host that gives no channel to its engine's socket: each host gets ONE SSH command
+    # for all its containers, and every request a `docker system dial-stdio`
+    commands.clear()
+    monkeypatch.setattr(sshtransport, "engine_socket", lambda reply: None)
     run = fan_out(sc, select(sc, all_=True), ["true"], record_root=clean)
     assert [r.exit_code for r in run.results] == [0] * 9
     assert commands.count("sh -s") == 3, commands
+    assert "docker system dial-stdio" in commands
+
+    # one whose sshd cannot connect the socket it named: the SDK's channels, at once
+    commands.clear()
+    monkeypatch.setattr(sshtransport, "engine_socket", lambda reply: "/nonexistent.sock")
+    run = fan_out(sc, select(sc, all_=True), ["true"], record_root=clean)
+    assert [r.exit_code for r in run.results] == [0] * 9
+    assert commands.count("sh -s") == 3 and "docker system dial-stdio" in commands
 
     # an interactive shell on a remote container, through a pseudo-terminal
     status, seen = shell_session(clean, "b2")

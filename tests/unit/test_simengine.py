@@ -71,6 +71,27 @@ def test_channels_are_counted_as_the_sdk_pools_them(tmp_path: Path) -> None:
     assert 3 <= got["up"][1] <= 3 * mb.WORKERS
 
 
+def test_hosts_that_give_engine_channels_run_the_first_sources_attached(
+        tmp_path: Path) -> None:
+    """Calibrated on hosts that give channels to the engine's socket (an `exec_attach`
+    cost), the fake gives them too, and verify runs the first ATTACH_MAX sources of a
+    host as attached execs, each on a channel of its own, the rest in one SSH command."""
+    from dnetlab.engine.exec import ATTACH_MAX, CHANNELS_PER_CALL
+
+    costs = se.Costs({se.SSH: {se.ATTACH: 0.0}}, {}, 0.0, 0.0, 0.0, parallel=8.0)
+    got, _ = mb.simulate(costs, 3, ADDRS, tmp_path, scale=1.0, probes=())
+    calls = got["verify"][2]
+    per = se.per_host(calls)
+    for h in ("h1", "h2", "h3"):  # create, start and status on the exec's own channel
+        assert per[h][se.ATTACH] == ATTACH_MAX
+        assert per[h]["exec_create"] == per[h]["exec_inspect"] == 0
+    sessions = [c for c in calls if c.kind == se.SESSION]
+    assert sorted((c.host, c.jobs) for c in sessions) == [
+        (h, 10 - ATTACH_MAX) for h in ("h1", "h2", "h3")]
+    # each host: its connection's channel, one per attached exec, the command's session
+    assert got["verify"][1] == 3 * (1 + ATTACH_MAX + 1) <= 3 * (1 + CHANNELS_PER_CALL)
+
+
 def test_the_fake_answers_the_real_batch_and_host_scripts() -> None:
     token = batch.new_token()
     cmds = [Command("ping -c 2 -A -W 1 -w 4 10.0.0.1", ("ping",)),
