@@ -8,12 +8,14 @@ multi-host bench (bench/multihost_bench.py): 10 busybox containers per host on o
 overlay, each pinging its twin on the next host; 1 swarm manager up to 3 hosts, 3 from 6.
 
 1. Calibration, on the real test bed (hosts h1, h2): the lab brought up, verified (all
-   probes, then one) and taken down in process with one worker, every engine call
-   recorded with its duration: the median of each kind is its cost. A new SSH channel's
-   cost is the multi-host bench's own measure (a request on a new channel less one on an
-   open channel). How much engine work the bed's one machine does at once (`parallel`) is
-   the one figure fitted: the value whose simulated `up` of that 2-host lab with dnetlab's
-   8 workers comes closest to the real one.
+   probes, then one; then every exec attached, then every exec in the SSH command, all
+   and one) and taken down in process with one worker, every engine call recorded with
+   its duration: the median of each kind is its cost (an attached exec's from the run
+   with every exec attached; the SSH command's from the runs with every exec in it). A
+   new SSH channel's cost is the multi-host bench's own measure (a channel to the
+   engine's socket opened and closed). How much engine work the bed's one machine does
+   at once (`parallel`) is the one figure fitted: the value whose simulated `up` of that
+   2-host lab with dnetlab's 8 workers comes closest to the real one.
 2. The real 3- and 6-host labs, in process, with channels counted and calls recorded.
 3. The model for 1, 3, 6, 20, 100 hosts, twice: as on the test bed (every host on one
    machine) and as on 100 machines (each host its own `parallel`); checked against step 2
@@ -101,7 +103,12 @@ def run_phases(path: Path, root: Path, workers: int, counts: Callable[[], int],
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("up", lambda: lab_up(str(path), root, workers)), ("verify", do_verify)]
     if probes:
-        steps.append(("verify_one", lambda: do_verify(probes)))
+        # the calibration's: the exec costs apart, each way alone (with one worker: one
+        # exec at a time), not side by side as a verify runs them (engine.exec.exec_many)
+        steps += [("verify_one", lambda: do_verify(probes)),
+                  ("verify_attached", lambda: attach_max(10**6, do_verify)),
+                  ("verify_script", lambda: attach_max(0, do_verify)),
+                  ("verify_one_script", lambda: attach_max(0, lambda: do_verify(probes)))]
     steps.append(("down", lambda: lab_down(str(path), root, workers)))
     out: dict[str, Phase] = {}
     for name, fn in steps:
@@ -114,6 +121,17 @@ def run_phases(path: Path, root: Path, workers: int, counts: Callable[[], int],
         if checks and name in checks:
             checks[name]()
     return out
+
+
+def attach_max(n: int, fn: Callable[[], None]) -> None:
+    """`fn` with at most `n` execs a host attached (`engine.exec.ATTACH_MAX`)."""
+    from dnetlab.engine import exec as execs
+
+    saved, execs.ATTACH_MAX = execs.ATTACH_MAX, n
+    try:
+        fn()
+    finally:
+        execs.ATTACH_MAX = saved
 
 
 # -- the real bed ------------------------------------------------------------------------------
@@ -231,17 +249,20 @@ def calibrate(runs: list[dict[str, Phase]], diag: dict[str, float]) -> dict[str,
     by_kind: dict[tuple[str, str], list[float]] = {}
     sessions: dict[int, list[float]] = {}
     for run in runs:
-        for _, _, calls in run.values():
+        for phase, (_, _, calls) in run.items():
             for c in calls:
                 if c.kind == se.SESSION:
-                    sessions.setdefault(c.jobs, []).append(c.seconds)
+                    # from the phases that send every exec in the SSH command: 10 jobs and 1
+                    if phase.endswith("_script"):
+                        sessions.setdefault(c.jobs, []).append(c.seconds)
+                elif c.kind == se.ATTACH:
+                    if phase == "verify_attached":  # one at a time, nothing beside them
+                        by_kind.setdefault((c.transport, c.kind), []).append(c.seconds)
                 elif not c.kind.endswith(se.FAILED):  # a wait's retry: in the linger
                     by_kind.setdefault((c.transport, c.kind), []).append(c.seconds)
     flat = {f"model_cal_{t}_{k}_s": statistics.median(v) for (t, k), v in by_kind.items()}
-    # (none when every host's sources fit in its attached execs, `engine.exec.ATTACH_MAX`)
-    many, one = max(sessions, default=0), min(sessions, default=0)
-    t_many = statistics.median(sessions[many]) if sessions else 0.0
-    t_one = statistics.median(sessions[one]) if sessions else 0.0
+    many, one = max(sessions), min(sessions)
+    t_many, t_one = statistics.median(sessions[many]), statistics.median(sessions[one])
     job = max(0.0, (t_many - t_one) / (many - one)) if many != one else 0.0
     flat["model_cal_ssh_session_job_s"] = job
     flat["model_cal_ssh_session_base_s"] = max(0.0, t_one - job * one)
@@ -291,19 +312,41 @@ def simulate(costs: se.Costs, n: int, addresses: list[str], work: Path,
     return {k: (s / scale, ch, calls) for k, (s, ch, calls) in got.items()}, sim
 
 
-def fit_parallel(flat: dict[str, float], real_up_s: float, addresses: list[str],
-                 work: Path, log: Callable[[str], None]) -> float:
-    """The `parallel` whose simulated 2-host up with 8 workers is nearest the real one."""
-    best, best_err = 1.0, float("inf")
-    for p in (1.0, 2.0, 3.0, 4.0, 6.0, 8.0):  # engine calls at once: whole ones
-        costs = se.Costs.from_flat({**flat, "model_cal_parallel": p})
-        got, _ = simulate(costs, 2, addresses, work / f"fit{p}")
-        err = abs(got["up"][0] - real_up_s) / real_up_s
-        log(f"  fit: parallel {p:3.1f} -> simulated up {got['up'][0]:.2f} s "
-            f"(real {real_up_s:.2f} s)")
-        if err < best_err:
-            best, best_err = p, err
-    return best
+# The two figures fitted on the 2-host runs with 8 workers, in this order: the key, the
+# values tried, the phase whose simulated time is to be nearest the real one
+FITS = (
+    # engine calls the machine serves at once: whole ones
+    ("model_cal_parallel", (1.0, 2.0, 3.0, 4.0, 6.0, 8.0), "up"),
+    # the share of an attached exec that holds the machine (`Costs.attach_busy`)
+    ("model_cal_attach_busy", (0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0), "verify"),
+)
+
+
+def fit(flat: dict[str, float], real: dict[str, float], addresses: list[str], work: Path,
+        log: Callable[[str], None]) -> dict[str, float]:
+    """`flat` with each of `FITS` set to the value whose simulated 2-host phase is
+    nearest the real one (`real`: phase -> seconds; a phase not measured is not fitted)."""
+    flat = dict(flat)
+    for key, values, phase in FITS:
+        if phase not in real:
+            continue
+        best, best_err = values[-1], float("inf")
+        for v in values:
+            costs = se.Costs.from_flat({**flat, key: v})
+            got, _ = simulate(costs, 2, addresses, work / f"fit-{key}-{v}")
+            err = abs(got[phase][0] - real[phase]) / real[phase]
+            log(f"  fit: {key} {v:.2f} -> simulated {phase} {got[phase][0]:.2f} s "
+                f"(real {real[phase]:.2f} s)")
+            if err < best_err:
+                best, best_err = v, err
+        flat[key] = best
+    return flat
+
+
+def real_2_hosts(out: dict[str, float]) -> dict[str, float]:
+    """The real 2-host figures the fits aim at: phase -> seconds."""
+    return {p: out[f"model_real_2_hosts_{p}_s"] for p in PHASES
+            if f"model_real_2_hosts_{p}_s" in out}
 
 
 def where_time_goes(calls: list[se.Call]) -> dict[str, float]:
@@ -438,21 +481,20 @@ def run(rounds: int = 3, real: bool = True, log: Callable[[str], None] = print) 
                 for n in CHECKED:
                     real_runs[n] = bed.lab(n, WORKERS, rounds)
             out["model_real_2_hosts_up_s"] = _median_phases(two, "up")[0]
+            out["model_real_2_hosts_verify_s"] = _median_phases(two, "verify")[0]
             for n, runs in real_runs.items():
                 for p in PHASES:
                     s, ch = _median_phases(runs, p)
                     out[f"model_real_{n}_hosts_{p}_s"] = s
                     out[f"model_real_{n}_hosts_{p}_channels"] = float(ch)
-            flat["model_cal_parallel"] = fit_parallel(
-                flat, out["model_real_2_hosts_up_s"], addresses, work, log)
+            flat = fit(flat, real_2_hosts(out), addresses, work, log)
             # the real figures and the costs are kept at once: a model that fails later
             # can be run again from them (--no-real)
             merge_results({**out, **flat}, RESULTS)
         else:
             flat = {k: v for k, v in previous.items() if k.startswith("model_cal_")}
             out.update({k: v for k, v in previous.items() if k.startswith("model_real_")})
-            flat["model_cal_parallel"] = fit_parallel(
-                flat, out["model_real_2_hosts_up_s"], addresses, work, log)
+            flat = fit(flat, real_2_hosts(out), addresses, work, log)
         out.update(flat)
         bed_costs = se.Costs.from_flat(flat, shared=True)
         own_costs = se.Costs.from_flat(flat, shared=False)

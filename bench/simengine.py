@@ -313,6 +313,9 @@ class Costs:
     # after a swarm leave, how long docker_gwbridge keeps the `ingress-sbox` endpoint that
     # down waits out before removing it (`engine.change.remove_left_swarm_bridge`)
     gwbridge_linger_s: float = 0.0
+    # the share of an attached exec's time (`ATTACH`, measured one at a time) that is the
+    # machine's work; the rest is waiting (round trips, the client) that holds no core
+    attach_busy: float = 1.0
 
     def call(self, transport: str, kind: str) -> float:
         table = self.call_s.get(transport) or {}
@@ -330,6 +333,7 @@ class Costs:
                     f"{prefix}ssh_session_base_s": self.session_base_s,
                     f"{prefix}ssh_session_job_s": self.session_job_s,
                     f"{prefix}gwbridge_linger_s": self.gwbridge_linger_s,
+                    f"{prefix}attach_busy": self.attach_busy,
                     f"{prefix}parallel": self.parallel})
         return out
 
@@ -352,7 +356,8 @@ class Costs:
         return cls(call_s, connect_s, flat[f"{prefix}ssh_channel_s"],
                    flat[f"{prefix}ssh_session_base_s"], flat[f"{prefix}ssh_session_job_s"],
                    flat[f"{prefix}parallel"], shared,
-                   flat.get(f"{prefix}gwbridge_linger_s", 0.0))
+                   flat.get(f"{prefix}gwbridge_linger_s", 0.0),
+                   flat.get(f"{prefix}attach_busy", 1.0))
 
 
 # -- the simulation's shared state -------------------------------------------------------
@@ -495,7 +500,8 @@ class FakeHost:
         with sim.lock:
             sim.channels += 1
         seconds = sim.costs.call(self.transport, ATTACH)
-        sim.busy(self, seconds)
+        sim.busy(self, seconds * sim.costs.attach_busy)
+        time.sleep(seconds * (1 - sim.costs.attach_busy) * sim.scale)
         sim.log.add(Call(self.key, self.transport, ATTACH, seconds))
 
     def _session(self, jobs: int, lanes: int) -> None:

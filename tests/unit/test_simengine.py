@@ -111,7 +111,7 @@ def test_costs_round_trip_through_results_json() -> None:
             "model_cal_ssh_connect_s": 0.5, "model_cal_local_start_s": 0.1,
             "model_cal_ssh_channel_s": 0.3, "model_cal_ssh_session_base_s": 0.2,
             "model_cal_ssh_session_job_s": 0.05, "model_cal_parallel": 2.0,
-            "model_cal_gwbridge_linger_s": 1.5}
+            "model_cal_gwbridge_linger_s": 1.5, "model_cal_attach_busy": 0.5}
     costs = se.Costs.from_flat(flat)
     assert costs.flat() == flat
     assert costs.call(se.SSH, "start") == 0.4
