@@ -76,9 +76,7 @@ def _exec_on_engine_channel(conn: Connection, container: str, argv: list[str],
             body, sep, last = out.rstrip("\n").rpartition(f"\n{status_mark} ")
             if sep and last.lstrip("-").isdigit():
                 return ExecResult(int(last), body)
-        client = conn.ssh_client()
-        transport = client.get_transport() if client is not None else None
-        if transport is None or not transport.is_active():
+        if _connection_lost(conn):
             # the stream ended because the connection did, not the exec
             raise EngineUnreachable(f"{what}: the SSH connection was lost before the exec "
                                     "ended")
@@ -222,7 +220,8 @@ def exec_many(conn: Connection, jobs: Sequence[hostexec.Job], parallel: int) -> 
     import concurrent.futures
 
     out: dict[int, ExecResult | EngineError] = {}
-    rest = [i for i in range(len(jobs)) if i not in set(attach)]
+    taken = set(attach)
+    rest = [i for i in range(len(jobs)) if i not in taken]
     with concurrent.futures.ThreadPoolExecutor(
             max(1, min(parallel, len(attach))),
             thread_name_prefix=f"dnetlab-attach-{conn.host.key}") as pool:
@@ -273,8 +272,7 @@ def _exec_script(conn: Connection, jobs: Sequence[hostexec.Job], parallel: int) 
         results = hostexec.parse(reply, mark, len(jobs))
     except hostexec.FramingError as exc:
         detail = err.decode(errors="replace").strip() or str(exc)
-        transport = client.get_transport()
-        if transport is None or not transport.is_active():
+        if _connection_lost(conn):
             # the reply was cut short because the connection went, not the command
             return [EngineUnreachable(f"{what}: the SSH connection was lost before the host "
                                       "replied") for _ in jobs]
@@ -284,6 +282,13 @@ def _exec_script(conn: Connection, jobs: Sequence[hostexec.Job], parallel: int) 
                 for _ in jobs]
     return [ExecResult(r.exit_code, r.output) if r.started else _not_started(conn, job, r)
             for job, r in zip(jobs, results, strict=True)]
+
+
+def _connection_lost(conn: Connection) -> bool:
+    """True when the host's SSH connection is gone (what cut a reply short)."""
+    client = conn.ssh_client()
+    transport = client.get_transport() if client is not None else None
+    return transport is None or not transport.is_active()
 
 
 def _not_started(conn: Connection, job: hostexec.Job, r: hostexec.JobResult) -> EngineError:

@@ -86,12 +86,7 @@ class EngineStream:
 
     def _head(self) -> tuple[int, bytes]:
         """The status and head of the next answer; what came after it stays in `buf`."""
-        while (end := self.buf.find(b"\r\n\r\n")) < 0:
-            if len(self.buf) > _HEAD_MAX:
-                raise ExecRefused("the engine's answer has no end of headers")
-            self._more("before answering")
-        head = bytes(self.buf[:end])
-        del self.buf[:end + 4]
+        head = self._until(b"\r\n\r\n", "no end of headers", "before answering")
         parts = head.split(b"\r\n", 1)[0].split(b" ", 2)
         try:
             return int(parts[1]), head
@@ -121,13 +116,18 @@ class EngineStream:
         return self._exact(int(length))
 
     def _line(self) -> bytes:
-        while (end := self.buf.find(b"\r\n")) < 0:
+        return self._until(b"\r\n", "a line with no end", "in the middle of an answer")
+
+    def _until(self, end: bytes, missing: str, when: str) -> bytes:
+        """What comes before `end` (taken off `buf` with it), read as needed; refused past
+        _HEAD_MAX bytes without it."""
+        while (at := self.buf.find(end)) < 0:
             if len(self.buf) > _HEAD_MAX:
-                raise ExecRefused("the engine's answer has a line with no end")
-            self._more("in the middle of an answer")
-        line = bytes(self.buf[:end])
-        del self.buf[:end + 2]
-        return line
+                raise ExecRefused(f"the engine's answer has {missing}")
+            self._more(when)
+        data = bytes(self.buf[:at])
+        del self.buf[:at + len(end)]
+        return data
 
     def _exact(self, n: int) -> bytes:
         while len(self.buf) < n:
