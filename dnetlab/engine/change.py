@@ -70,20 +70,25 @@ _INGRESS_ENDPOINT = "gateway_ingress-sbox"
 
 def remove_left_swarm_bridge(conn: Connection, settle_s: float) -> None:
     """After this host left its swarm: remove docker_gwbridge, which joining made, unless
-    a container uses it; quietly, it is a courtesy. The left swarm's ingress sandbox
-    endpoint mostly goes by itself at once; it is waited for up to `settle_s`, then
-    deleted as `docker network disconnect --force` would: Docker 20.10 sometimes keeps it
-    as a dead endpoint, listed or not, that nothing but a dockerd restart clears."""
+    a container uses it; quietly, it is a courtesy.
+
+    An endpoint on it that no container holds is the left swarm's ingress sandbox's, or
+    that of a container already removed. It mostly goes by itself at once; it is waited
+    for up to `settle_s`, then deleted by its endpoint name, as `docker network disconnect
+    --force` would: Docker 20.10 sometimes keeps such an endpoint as a dead one, listed
+    or not, that nothing but a dockerd restart clears."""
     name = "docker_gwbridge"
     deadline = time.monotonic() + settle_s
-    with suppress(EngineError):  # gone already, or in use
-        while set(users := _network_users(conn, name)) == {_INGRESS_SBOX} and (
-                time.monotonic() < deadline):
+    with suppress(EngineError):  # gone already, or kept by the engine whatever is asked
+        while True:
+            users = _network_users(conn, name)
+            if any(_container_exists(conn, key) for key in users if key != _INGRESS_SBOX):
+                return  # a container uses it: someone else's, the lab's were removed
+            if not users or time.monotonic() >= deadline:
+                break
             time.sleep(0.1)
-        if set(users) - {_INGRESS_SBOX}:
-            return  # a container of someone else's uses it
-        if users:
-            _delete_endpoint(conn, name, _INGRESS_ENDPOINT)
+        for key, endpoint in users.items():
+            _delete_endpoint(conn, name, str(endpoint.get("Name") or key))
         try:
             remove_network(conn, name, settle_s=0.0)
         except EngineError as exc:
@@ -91,6 +96,16 @@ def remove_left_swarm_bridge(conn: Connection, settle_s: float) -> None:
                 raise
             _delete_endpoint(conn, name, _INGRESS_ENDPOINT)  # kept, not listed
             remove_network(conn, name, settle_s=settle_s)
+
+
+def _container_exists(conn: Connection, container_id: str) -> bool:
+    docker = conn.sdk()
+    with translated(f"host {conn.host.key}: inspecting container {container_id[:12]}"):
+        try:
+            conn.api.inspect_container(container_id)
+        except docker.errors.NotFound:
+            return False
+    return True
 
 
 def _delete_endpoint(conn: Connection, network: str, endpoint: str) -> None:

@@ -70,6 +70,10 @@ class Session:
 
         return dict(_parallel(self.engines, one))
 
+    def each(self, keys: Iterable[str], fn: Callable[[Engine], Any]) -> list[Any]:
+        """`fn` on the engines of `keys`, side by side."""
+        return _parallel(keys, lambda key: fn(self.engines[key]))
+
     def close(self) -> None:
         for e in self.engines.values():
             e.close()

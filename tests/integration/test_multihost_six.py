@@ -172,7 +172,11 @@ def test_six_host_overlay_lab_up_verify_noop_down(six: list[dict[str, str]],
             flt = {"label": f"dnetlab.scenario={NAME}"}
             assert not c.containers(all=True, filters=flt) and not c.networks(filters=flt)
             assert c.info()["Swarm"]["LocalNodeState"] == "inactive", h["name"]
-            assert {n["Name"] for n in c.networks()} == {"bridge", "host", "none"}
+            left = {n["Name"] for n in c.networks()} - {"bridge", "host", "none"}
+            # what the bridge still holds, and what down printed: the one failure of this
+            # line (CI, loaded machine) could not be made again on this bed
+            assert not left, (h["name"], [c.inspect_network(n).get("Containers") for n in left],
+                              gone.stdout[-2000:], gone.stderr[-2000:])
         finally:
             c.close()
 

@@ -3,6 +3,7 @@ the SDK client (only the calls under test; the SDK's own APIError is what it rai
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import docker
@@ -62,12 +63,16 @@ def test_a_network_in_use_is_refused_at_once_in_docker_s_words() -> None:
 class Bridge:
     """docker_gwbridge after a swarm leave, with the ingress sandbox's endpoint kept as a
     dead one: listed among the network's endpoints (`listed`) or not, and in the way of
-    the network's removal either way until it is deleted by force."""
+    the network's removal either way until it is deleted by force. `others`: more
+    endpoints by container ID; those in `live` belong to a container that exists, the
+    rest are dead ones of containers already removed."""
 
-    def __init__(self, listed: bool, others: dict[str, Any] | None = None) -> None:
+    def __init__(self, listed: bool, others: dict[str, Any] | None = None,
+                 live: frozenset[str] = frozenset()) -> None:
         self.listed = listed
         self.dead = True
-        self.others = others or {}
+        self.others = dict(others or {})
+        self.live = live
         self.removed = False
         self.forced: list[tuple[str, str]] = []
 
@@ -76,11 +81,20 @@ class Bridge:
             self.dead and self.listed) else {}
         return {"Containers": {**kept, **self.others}}
 
+    def inspect_container(self, container: str) -> dict[str, Any]:
+        if container not in self.live:
+            raise docker.errors.NotFound("404 Client Error", explanation="No such container")
+        return {"Id": container}
+
     def disconnect_container_from_network(self, container: str, net_id: str,
                                           force: bool = False) -> None:
-        if force and container == "gateway_ingress-sbox":
-            self.forced.append((container, net_id))
+        if not force:
+            return
+        self.forced.append((container, net_id))
+        if container == "gateway_ingress-sbox":
             self.dead = False
+        self.others = {k: v for k, v in self.others.items()
+                       if k in self.live or v["Name"] != container}
 
     def remove_network(self, name: str) -> None:
         if self.dead or self.others:
@@ -96,7 +110,19 @@ def test_a_left_swarm_s_dead_endpoint_is_deleted_and_the_bridge_removed(listed: 
     assert bridge.removed
 
 
+def test_the_dead_endpoint_of_a_removed_container_is_deleted_by_its_name() -> None:
+    # the key is the container's ID, the endpoint's name is not derived from it
+    bridge = Bridge(listed=True, others={"3d360dd7077a" + "0" * 52: {
+        "Name": "gateway_2b14c82472f9"}})
+    started = time.monotonic()
+    change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2)
+    assert time.monotonic() - started < 2
+    assert sorted(bridge.forced) == [("gateway_2b14c82472f9", "docker_gwbridge"),
+                                     ("gateway_ingress-sbox", "docker_gwbridge")]
+    assert bridge.removed
+
+
 def test_a_bridge_someone_else_s_container_uses_is_left_alone() -> None:
-    bridge = Bridge(listed=True, others={"abc": {"Name": "theirs"}})
+    bridge = Bridge(listed=True, others={"abc": {"Name": "theirs"}}, live=frozenset({"abc"}))
     change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2)
     assert not bridge.forced and not bridge.removed
