@@ -25,6 +25,7 @@ prediction: the bench runs one shape at two scales and reports the difference.
 
 from __future__ import annotations
 
+import collections
 import io
 import itertools
 import json
@@ -50,6 +51,7 @@ CONNECT, SESSION, CHANNEL = "connect", "ssh_session", "ssh_channel"
 # to its close (`engine.exec._exec_on_engine_channel`): the exec start and the run
 ATTACH = "exec_attach"
 FAILED = "_failed"  # suffix of a recorded call that raised
+POLLED = frozenset({"inspect_network"})  # the reads dnetlab's waits repeat
 
 # SDK methods that are requests to the engine (the others build arguments client-side)
 REQUESTS = frozenset({
@@ -86,6 +88,7 @@ class Call:
     seconds: float
     jobs: int = 0  # ssh_session: the docker execs it ran
     at: float = 0.0  # perf_counter() when it started (recorded calls)
+    arg: str = ""  # what a read a wait polls asked for (`POLLED`): the network
 
 
 class CallLog:
@@ -104,11 +107,27 @@ class CallLog:
         return got
 
 
+def decided(calls: list[Call]) -> Iterator[Call]:
+    """The requests dnetlab decided to make: a wait's repeats left out, as their number is
+    the wait's length, Docker's, run by run. A repeat is a retry that failed (`FAILED`:
+    `remove_network` while Docker still holds an endpoint), or a read of `POLLED` asking
+    the host for what its previous one of that kind did (`down` waiting for a left
+    swarm's endpoint on docker_gwbridge, `up` for the swarm's gossip: `gossipwait`)."""
+    last: dict[tuple[str, str], str] = {}
+    for c in calls:
+        if c.kind == CHANNEL or c.kind.endswith(FAILED):
+            continue
+        if c.kind in POLLED:
+            seen, last[(c.host, c.kind)] = last.get((c.host, c.kind)), c.arg
+            if seen == c.arg:
+                continue
+        yield c
+
+
 def kinds(calls: list[Call], hosts: Callable[[str], str] = lambda h: "") -> Counter[str]:
-    """The multiset of call kinds (per `hosts(host)` class when given: "manager"...), the
-    retries of a wait (failed calls) left out: their number is the wait's length."""
-    return Counter(f"{hosts(c.host)}{c.kind}" for c in calls
-                   if c.kind != CHANNEL and not c.kind.endswith(FAILED))
+    """The multiset of the kinds of the calls dnetlab decided to make (`decided`), per
+    `hosts(host)` class when given ("manager"...)."""
+    return Counter(f"{hosts(c.host)}{c.kind}" for c in decided(calls))
 
 
 def per_host(calls: list[Call]) -> dict[str, Counter[str]]:
@@ -137,7 +156,8 @@ class _Timed:
             return out
         finally:
             self.log.add(Call(self.host, self.transport, kind + (FAILED if failed else ""),
-                              time.perf_counter() - started, at=started))
+                              time.perf_counter() - started, at=started,
+                              arg=str(args[0]) if kind in POLLED and args else ""))
 
 
 class RecordingAPI(_Timed):
@@ -362,6 +382,35 @@ class Costs:
 
 # -- the simulation's shared state -------------------------------------------------------
 
+class Slots:
+    """A machine's engine work slots, given in the order asked for. A plain semaphore lets
+    the thread that just gave a slot back take it again before the one it woke runs: two
+    of the 8 workers then did all of a host's requests while six waited a second, so
+    no host but the first ever had more than two requests in flight (and two channels),
+    where a real engine serves all eight side by side (eight channels a host)."""
+
+    def __init__(self, parallel: float) -> None:
+        self._free = max(1, round(parallel))
+        self._lock = threading.Lock()
+        self._waiting: collections.deque[threading.Event] = collections.deque()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()  # the slot is handed over with the event: nothing to take
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._free += 1
+
+
 class Sim:
     """The fake hosts, the swarm they may form, the clock, and what was counted."""
 
@@ -379,9 +428,7 @@ class Sim:
         # the hosts give channels to their engine's socket when the calibration's did
         self.streams = ATTACH in (costs.call_s.get(SSH) or {})
         self._ids = itertools.count(1)
-        slots = max(1, round(costs.parallel))
-        self._shared = threading.BoundedSemaphore(slots)
-        self._slots = slots
+        self._shared = Slots(costs.parallel)
 
     def new_id(self) -> str:
         return f"{next(self._ids):064x}"
@@ -449,14 +496,17 @@ class FakeHost:
         # swarm gossip reaching this host late (seen on the test bed): host key -> how many
         # more inspects of a swarm network leave that member out of its peers
         self.gossip_late: dict[str, int] = {}
-        self.slots = threading.BoundedSemaphore(max(1, round(sim.costs.parallel)))
+        self.slots = Slots(sim.costs.parallel)
 
     # -- transport -------------------------------------------------------------------------
     def connect(self, host: Host, url: str, timeout: float) -> Connection:
         sim = self.sim
         with sim.lock:
             sim.connections += 1 if self.transport == SSH else 0
-            sim.channels += 1 if self.transport == SSH else 0
+            # the connection's first channel, and the session asking where the engine's
+            # socket is (`ssh.SOCKET_QUERY`, once a connection where hosts give channels
+            # to it; its time is in the measured connect)
+            sim.channels += (1 + sim.streams) if self.transport == SSH else 0
         seconds = sim.costs.connect_s.get(self.transport, 0.0)
         self.sim.busy(self, seconds)
         sim.log.add(Call(self.key, self.transport, CONNECT, seconds))
@@ -468,7 +518,7 @@ class FakeHost:
         conn.server_version = "20.10.24+dfsg1"
         return conn
 
-    def request(self, kind: str, jobs: int = 0, lanes: int = 1) -> None:
+    def request(self, kind: str, jobs: int = 0, lanes: int = 1, arg: str = "") -> None:
         """One request's cost: a channel from the pool (a new one when all are busy), the
         engine's work, the channel back to the pool."""
         sim, costs = self.sim, self.sim.costs
@@ -488,7 +538,7 @@ class FakeHost:
         else:
             seconds = costs.call(self.transport, kind)
             sim.busy(self, seconds)
-        sim.log.add(Call(self.key, self.transport, kind, seconds, jobs))
+        sim.log.add(Call(self.key, self.transport, kind, seconds, jobs, arg=arg))
         if self.transport == SSH and kind != SESSION:
             with sim.lock:
                 self.free_channels = min(POOL_KEEP, self.free_channels + 1)
@@ -650,8 +700,8 @@ class FakeAPI:
         self.h = host
         self._custom_adapter = _FakeAdapter(host) if host.transport == SSH else None
 
-    def _req(self, kind: str) -> None:
-        self.h.request(kind)
+    def _req(self, kind: str, arg: str = "") -> None:
+        self.h.request(kind, arg=arg)
 
     def close(self) -> None:
         pass
@@ -693,7 +743,7 @@ class FakeAPI:
             return self.h.swarm_info()
 
     def inspect_network(self, net_id: str, verbose: bool = False, **_: Any) -> dict[str, Any]:
-        self._req("inspect_network")
+        self._req("inspect_network", net_id)
         with self.h.sim.lock:
             n = dict(self.h.network(net_id, listed=True))
             if n["Name"] == "docker_gwbridge" and time.monotonic() < self.h.gwbridge_busy_until:

@@ -6,6 +6,8 @@ is timed (the model's figures are checked against real runs in `make bench`)."""
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -88,8 +90,48 @@ def test_hosts_that_give_engine_channels_run_the_first_sources_attached(
     sessions = [c for c in calls if c.kind == se.SESSION]
     assert sorted((c.host, c.jobs) for c in sessions) == [
         (h, 10 - ATTACH_MAX) for h in ("h1", "h2", "h3")]
-    # each host: its connection's channel, one per attached exec, the command's session
-    assert got["verify"][1] == 3 * (1 + ATTACH_MAX + 1) <= 3 * (1 + CHANNELS_PER_CALL)
+    # each host: its connection's channel, the socket's query, one per attached exec, the
+    # command's session
+    assert got["verify"][1] == 3 * (2 + ATTACH_MAX + 1) <= 3 * (2 + CHANNELS_PER_CALL)
+
+
+def test_slots_go_in_the_order_asked_for() -> None:
+    """The thread that gives a slot back and asks again at once waits behind the ones
+    already waiting (a plain semaphore let it take the slot again: two workers did all
+    the work while six waited, and the model's channel counts were half the real)."""
+    slots = se.Slots(1)
+    order: list[str] = []
+    queued = threading.Barrier(3)
+
+    def worker(name: str) -> None:
+        queued.wait()
+        with slots:
+            order.append(name)
+
+    with slots:
+        waiting = [threading.Thread(target=worker, args=(n,)) for n in ("b", "c")]
+        for t in waiting:
+            t.start()
+        queued.wait()
+        deadline = time.monotonic() + 5
+        while len(slots._waiting) < 2 and time.monotonic() < deadline:
+            time.sleep(0.001)
+    with slots:  # asked for again at once: after b and c
+        order.append("a")
+    for t in waiting:
+        t.join(5)
+    assert order == ["b", "c", "a"]
+
+
+def test_every_worker_gets_its_requests_in_on_every_host(tmp_path: Path) -> None:
+    """8 workers, 10 containers a host, 2 slots on the one machine: each host gets a
+    request from each worker in flight at some time, so a channel each (8), plus the
+    socket's query: as the real 3-host runs count (9 a host)."""
+    costs = se.Costs({se.SSH: {se.ATTACH: 0.001, "create_container": 0.02,
+                               "start": 0.02, "remove_container": 0.02}},
+                     {}, 0.0, 0.0, 0.0, parallel=2.0)
+    got, _ = mb.simulate(costs, 3, ADDRS, tmp_path, scale=1.0, probes=())
+    assert got["up"][1] == got["down"][1] == 3 * (1 + mb.WORKERS)
 
 
 def test_the_fake_answers_the_real_batch_and_host_scripts() -> None:
@@ -181,3 +223,22 @@ def test_the_fake_runs_a_host_script_in_its_lanes(jobs: int, parallel: int) -> N
                                   hostexec.new_mark(), parallel)
     assert se._lanes(script) == min(jobs, parallel)
     assert [c for c, _ in se._exec_jobs(script)] == [f"c{i}" for i in range(jobs)]
+
+
+def test_a_wait_s_repeats_are_not_calls_dnetlab_decided_to_make() -> None:
+    """The polls of a wait (the same network inspected again on a host) and its failed
+    retries are left out; a first read, another network, another host, and repeats of a
+    kind no wait polls are counted."""
+    def call(host: str, kind: str, arg: str = "") -> se.Call:
+        return se.Call(host, se.SSH, kind, 0.0, arg=arg)
+
+    calls = [call("h1", "leave_swarm"), call("h1", "inspect_network", "docker_gwbridge"),
+             call("h1", "inspect_network", "docker_gwbridge"),
+             call("h1", "inspect_network", "docker_gwbridge"),
+             call("h2", "inspect_network", "docker_gwbridge"),
+             call("h1", "remove_network" + se.FAILED), call("h1", "remove_network"),
+             call("h1", "inspect_network", "lab-net"), call("h1", se.CHANNEL),
+             call("h1", "inspect_network", "docker_gwbridge"),
+             call("h1", "start"), call("h1", "start")]
+    assert se.kinds(calls) == Counter({"inspect_network": 4, "leave_swarm": 1,
+                                       "remove_network": 1, "start": 2})
