@@ -72,8 +72,8 @@ def _left_swarm(result: ApplyResult) -> list[str]:
 def _bridge_again(engine: Engine) -> None:
     """A second look at docker_gwbridge on a host that left the lab's swarm, once every
     host has. The look right after its own leave (`engine.change`) once left the bridge
-    in CI, on a loaded machine, and never on this bed (30 runs); one more request a
-    host, and it is gone."""
+    in CI, on a loaded machine, and never on this bed (10 runs of the six-host test):
+    one more request a host removes it if it is there and no container uses it."""
     engine.remove_left_swarm_bridge(settle_s=0.0)
 
 

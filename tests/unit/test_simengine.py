@@ -101,21 +101,22 @@ def test_slots_go_in_the_order_asked_for() -> None:
     the work while six waited, and the model's channel counts were half the real)."""
     slots = se.Slots(1)
     order: list[str] = []
-    queued = threading.Barrier(3)
 
     def worker(name: str) -> None:
-        queued.wait()
         with slots:
             order.append(name)
 
-    with slots:
-        waiting = [threading.Thread(target=worker, args=(n,)) for n in ("b", "c")]
-        for t in waiting:
-            t.start()
-        queued.wait()
+    def queued(n: int) -> None:
         deadline = time.monotonic() + 5
-        while len(slots._waiting) < 2 and time.monotonic() < deadline:
+        while len(slots._waiting) < n and time.monotonic() < deadline:
             time.sleep(0.001)
+
+    with slots:
+        waiting = []
+        for n, name in enumerate(("b", "c"), start=1):  # b asks first, then c
+            waiting.append(threading.Thread(target=worker, args=(name,)))
+            waiting[-1].start()
+            queued(n)
     with slots:  # asked for again at once: after b and c
         order.append("a")
     for t in waiting:
@@ -126,12 +127,13 @@ def test_slots_go_in_the_order_asked_for() -> None:
 def test_every_worker_gets_its_requests_in_on_every_host(tmp_path: Path) -> None:
     """8 workers, 10 containers a host, 2 slots on the one machine: each host gets a
     request from each worker in flight at some time, so a channel each (8), plus the
-    socket's query: as the real 3-host runs count (9 a host)."""
+    socket's query: as the real 3-host runs count (9 a host; 4 with a plain semaphore)."""
     costs = se.Costs({se.SSH: {se.ATTACH: 0.001, "create_container": 0.02,
                                "start": 0.02, "remove_container": 0.02}},
                      {}, 0.0, 0.0, 0.0, parallel=2.0)
     got, _ = mb.simulate(costs, 3, ADDRS, tmp_path, scale=1.0, probes=())
-    assert got["up"][1] == got["down"][1] == 3 * (1 + mb.WORKERS)
+    for phase in ("up", "down"):  # a worker a moment late on a loaded machine: one less
+        assert 3 * mb.WORKERS <= got[phase][1] <= 3 * (1 + mb.WORKERS), phase
 
 
 def test_the_fake_answers_the_real_batch_and_host_scripts() -> None:
