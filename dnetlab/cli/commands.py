@@ -419,6 +419,8 @@ def down(file: str | None, lab_name: str | None, var_items: tuple[str, ...],
         click.echo(f"lab {name}: nothing was removed", err=True)
         raise SystemExit(ExitCode.FAILED)
     _report_apply(result.applied, "down", name, hosts)
+    for line in result.left_behind:
+        click.echo(f"warning: {line}", err=True)
     if result.plan.empty:
         click.echo(f"lab {name} is down: nothing of it was found")
     else:

@@ -95,8 +95,8 @@ class Engine:
     def remove_network(self, name_or_id: str, settle_s: float = 3.0) -> None:
         change.remove_network(self.conn, name_or_id, settle_s)
 
-    def remove_left_swarm_bridge(self, settle_s: float = 0.0) -> None:
-        change.remove_left_swarm_bridge(self.conn, settle_s)
+    def remove_left_swarm_bridge(self, settle_s: float = 0.0) -> str | None:
+        return change.remove_left_swarm_bridge(self.conn, settle_s)
 
     def create_volume(self, spec: VolumeSpec) -> None:
         change.create_volume(self.conn, spec)

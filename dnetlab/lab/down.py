@@ -27,6 +27,9 @@ class DownResult:
     seconds: float
     owner: Owner  # whose objects: the record's instance, or any (no record here)
     declined: bool = False  # no record here, and the removal was not confirmed: nothing done
+    # what the engines kept that the lab made and could not be removed (not the lab's
+    # labelled objects: Docker's swarm bridge), one line each
+    left_behind: tuple[str, ...] = ()
 
 
 def down(name: str, hosts: Iterable[Host], reporter: Reporter | None = None, *,
@@ -50,16 +53,19 @@ def down(name: str, hosts: Iterable[Host], reporter: Reporter | None = None, *,
             if owner.any_instance and not plan.empty and (confirm is None or not confirm(plan)):
                 return DownResult(plan, None, time.monotonic() - started, owner, declined=True)
             result = None
+            left_behind: tuple[str, ...] = ()
             if not plan.empty:
                 result = apply(plan, session.engines, reporter,
                                options=ApplyOptions(workers, graceful=graceful, volumes=volumes),
                                stop=stop, title=f"taking down lab {name}")
-                session.each(_left_swarm(result), _bridge_again)
+                left_behind = tuple(m for m in session.each(_left_swarm(result),
+                                                            _bridge_again) if m)
             if result is None or result.ok:
                 if owner.instance:  # what --volumes did not remove is still this instance's
                     records.keep_instance(name, owner.instance, record_root)
                 records.forget(name, record_root)
-            return DownResult(plan, result, time.monotonic() - started, owner)
+            return DownResult(plan, result, time.monotonic() - started, owner,
+                              left_behind=left_behind)
         finally:
             session.close()
 
@@ -69,12 +75,11 @@ def _left_swarm(result: ApplyResult) -> list[str]:
             if op.action == "leave-swarm"]
 
 
-def _bridge_again(engine: Engine) -> None:
+def _bridge_again(engine: Engine) -> str | None:
     """A second look at docker_gwbridge on a host that left the lab's swarm, once every
-    host has. The look right after its own leave (`engine.change`) once left the bridge
-    in CI, on a loaded machine, and never on this bed (10 runs of the six-host test):
-    one more request a host removes it if it is there and no container uses it."""
-    engine.remove_left_swarm_bridge(settle_s=0.0)
+    host has: one request a host removes it if it is still there and no container uses
+    it; what to tell the user when its engine keeps it (`engine.change`)."""
+    return engine.remove_left_swarm_bridge(settle_s=0.0)
 
 
 def hosts_for(name: str, sc: Scenario | None, record_root: Path | None = None) -> list[Host]:

@@ -173,10 +173,16 @@ def test_six_host_overlay_lab_up_verify_noop_down(six: list[dict[str, str]],
             assert not c.containers(all=True, filters=flt) and not c.networks(filters=flt)
             assert c.info()["Swarm"]["LocalNodeState"] == "inactive", h["name"]
             left = {n["Name"] for n in c.networks()} - {"bridge", "host", "none"}
-            # what the bridge still holds, and what down printed: the one failure of this
-            # line (CI, loaded machine) could not be made again on this bed
-            assert not left, (h["name"], [c.inspect_network(n).get("Containers") for n in left],
-                              gone.stdout[-2000:], gone.stderr[-2000:])
+            why = (h["name"], [c.inspect_network(n).get("Containers") for n in left],
+                   gone.stdout[-2000:], gone.stderr[-2000:])
+            if left == {"docker_gwbridge"} and not why[1][0]:
+                # under load Docker 20.10 can count an endpoint on it that no longer exists
+                # (CI, and this bed with its cores kept busy: removal refused 20 s on):
+                # nothing dnetlab can remove, so down must say so, and what to do
+                assert f"warning: host {h['name']}: docker_gwbridge" in gone.stderr, why
+                assert "restart dockerd" in gone.stderr, why
+            else:
+                assert not left, why
         finally:
             c.close()
 

@@ -105,9 +105,27 @@ class Bridge:
 @pytest.mark.parametrize("listed", [True, False])
 def test_a_left_swarm_s_dead_endpoint_is_deleted_and_the_bridge_removed(listed: bool) -> None:
     bridge = Bridge(listed)
-    change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2)
+    assert change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2) is None
     assert bridge.forced == [("gateway_ingress-sbox", "docker_gwbridge")]
     assert bridge.removed
+
+
+class Counted(Bridge):
+    """The engine counts an endpoint that no longer exists: nothing listed, nothing to
+    delete, every removal refused (seen under load: still so 20 s later)."""
+
+    def remove_network(self, name: str) -> None:
+        raise docker.errors.APIError("403 Client Error", explanation=ACTIVE)
+
+
+def test_a_bridge_the_engine_keeps_is_reported_with_what_to_do() -> None:
+    bridge = Counted(listed=False)
+    started = time.monotonic()
+    said = change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2)
+    assert time.monotonic() - started < 3
+    assert not bridge.removed and said is not None
+    assert said.startswith("host h1: docker_gwbridge") and "restart dockerd" in said
+    assert "docker network rm docker_gwbridge" in said
 
 
 def test_the_dead_endpoint_of_a_removed_container_is_deleted_by_its_name() -> None:
@@ -124,5 +142,5 @@ def test_the_dead_endpoint_of_a_removed_container_is_deleted_by_its_name() -> No
 
 def test_a_bridge_someone_else_s_container_uses_is_left_alone() -> None:
     bridge = Bridge(listed=True, others={"abc": {"Name": "theirs"}}, live=frozenset({"abc"}))
-    change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2)
+    assert change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2) is None
     assert not bridge.forced and not bridge.removed
