@@ -3,6 +3,7 @@ connected, started and removed. Primitive operations only; the plan decided them
 
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import suppress
 from typing import Any
@@ -208,21 +209,49 @@ def disconnect(conn: Connection, container_id: str, network: str, name: str) -> 
         conn.api.disconnect_container_from_network(container_id, network, force=True)
 
 
+# Docker waits 20 s per start for the swarm's manager to hand it an overlay attachment
+ATTACH_WAIT_S = 60.0
+
+
 def start_container(conn: Connection, container_id: str, name: str) -> None:
-    # A worker that has just (re)joined a swarm may not yet have the overlay's state:
-    # Docker answers "attaching to network failed ... context deadline exceeded" for a
-    # while, then attaches. Tried again until OVERLAY_SETTLE_S; any other error at once.
-    deadline = time.monotonic() + OVERLAY_SETTLE_S
+    """Start a created or stopped container. Docker attaches it to an attachable overlay
+    through the swarm's manager, which may not answer for a while: a manager just made
+    and busy, a worker that has just joined or lost its path to the manager. Docker
+    waits 20 s, refuses the start ("attaching to network failed" or "Could not attach to
+    network", with "context deadline exceeded"), and attaches on a later try. A host
+    makes its attachments to one overlay one at a time, so the next container's start,
+    queued behind that wait, can outlast the client's read timeout. Both are tried
+    again, at least once and until ATTACH_WAIT_S is up: a start that went through
+    meanwhile answers "already started", which is success. Any other error at once."""
+    deadline = time.monotonic() + ATTACH_WAIT_S
+    tries = 0
     while True:
+        tries += 1
         try:
             with translated(f"host {conn.host.key}: starting container {name}"):
                 conn.api.start(container_id)
             return
         except EngineError as exc:
-            if "attaching to network failed" not in exc.message or \
-                    time.monotonic() > deadline:
+            if not (_attach_timed_out(exc.message) or _timed_out(exc)) or \
+                    (tries > 1 and time.monotonic() > deadline):
                 raise
         time.sleep(1.0)
+
+
+def _attach_timed_out(message: str) -> bool:
+    """Docker's words for an overlay attachment its manager did not hand over in time: the
+    manager's own ("attaching to network failed") or a worker's, whose request to the
+    manager timed out."""
+    return "attaching to network failed" in message or (
+        "Could not attach to network" in message and "context deadline exceeded" in message)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """The engine took the request and did not answer within the client's read timeout
+    (not a refused, broken or timed-out connection: a host that is gone fails at once)."""
+    requests = sys.modules.get("requests")  # looked up: the SDK loads it
+    cause = exc.__cause__
+    return requests is not None and isinstance(cause, requests.exceptions.ReadTimeout)
 
 
 def unpause(conn: Connection, container_id: str, name: str) -> None:

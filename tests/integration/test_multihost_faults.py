@@ -1,7 +1,8 @@
 """Faults on the test bed, in the middle of the work: a host's dockerd killed during `up`,
 a host's sshd (and its sessions) gone during `verify`. Each is exit 3 naming the host,
 the other hosts' work or verdicts are kept, and the next run converges once the host is
-back. Only test-bed engines are stopped, never the machine's own."""
+back. A worker's path to its swarm manager cut for a while during `up` is waited out.
+Only test-bed engines are stopped or cut off, never the machine's own."""
 
 from __future__ import annotations
 
@@ -179,3 +180,75 @@ def test_sshd_lost_in_the_middle_of_verify_errors_that_host_s_probes_only(
     assert again.returncode == 1, again.stderr  # one-fails fails, nothing else
     assert [p["name"] for p in json.loads(again.stdout)["probes"]
             if p["status"] != "passed"] == ["one-fails"]
+
+
+def _dockerd_log(h: dict[str, str]) -> Path:
+    return Path(f"/var/log/dnetlab-testbed-{h['name']}.log")  # scripts/testbed.sh's
+
+
+def _manager_path(h: dict[str, str], manager: dict[str, str], action: str) -> None:
+    """Insert (-I) or delete (-D) a rule in host h's namespace that drops what it sends to
+    the swarm manager's port (2377): its engine's requests to the manager time out."""
+    subprocess.run(["ip", "netns", "exec", f"dnl-{h['name']}", "iptables", action, "OUTPUT",
+                    "-d", manager["address"], "-p", "tcp", "--dport", "2377", "-j", "DROP"],
+                   check=True, capture_output=True, timeout=30)
+
+
+def _await_refused_start(log: Path, offset: int, timeout: float) -> str:
+    """The first line of the dockerd log past `offset` where the engine refused to start a
+    container."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with log.open("rb") as f:
+            f.seek(offset)
+            for line in f.read().decode(errors="replace").splitlines():
+                if "/start returned error" in line:
+                    return line
+        time.sleep(0.5)
+    raise AssertionError(f"the engine never refused a start in {timeout:.0f} s")
+
+
+def test_a_worker_whose_manager_does_not_answer_in_time_is_started_once_it_does(
+        hosts: list[dict[str, str]], clean: Path) -> None:
+    """Docker attaches a container to an attachable overlay through the swarm's manager.
+    Worker2's path to the manager is cut while `up` brings back its stopped container
+    (recreated: a worker drops an overlay no container of it uses). Docker waits 20 s
+    and refuses the start ("Could not attach to network ... context deadline exceeded"),
+    as it does for a manager just made and busy (CI saw that). `up` tries the start
+    again; with the path back, it converges (exit 0) and the lab verifies."""
+    _bed("load-image", "all", "busybox:latest")
+    first = _dnetlab(clean, "up", OVERLAY)
+    assert first.returncode == 0, first.stderr
+    manager, worker2 = hosts[0], hosts[2]
+    c = _client(worker2)
+    try:
+        c.stop("overlay-c1", timeout=1)
+    finally:
+        c.close()
+    log = _dockerd_log(worker2)
+    offset = log.stat().st_size
+    _manager_path(worker2, manager, "-I")
+    cut = True
+    proc = subprocess.Popen([sys.executable, "-m", "dnetlab", "up", "--trust", OVERLAY],
+                            cwd=clean, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        refused = _await_refused_start(log, offset, timeout=120)
+        _manager_path(worker2, manager, "-D")
+        cut = False
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if cut:
+            _manager_path(worker2, manager, "-D")
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "context deadline exceeded" in refused, refused
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert proc.returncode == 0, out + err
+    assert "container overlay-c1 [worker2]" in err and "FAILED" not in err, err
+    assert _running(worker2, "overlay") == {"c1"}
+    verify = _dnetlab(clean, "verify", "--format", "json")
+    report = json.loads(verify.stdout)
+    assert verify.returncode == 0, [(p["name"], p["status"], p["actual"])
+                                    for p in report["probes"] if p["status"] != "passed"]

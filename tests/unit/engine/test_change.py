@@ -1,5 +1,6 @@
-"""How `change` words what Docker refuses when a network is removed, with a stand-in for
-the SDK client (only the calls under test; the SDK's own APIError is what it raises)."""
+"""How `change` words what Docker refuses when a network is removed, and which refused
+starts it tries again, with a stand-in for the SDK client (only the calls under test; the
+SDK's own exceptions are what it raises)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import docker
 import pytest
+import requests
 
 from dnetlab.engine import change
 from dnetlab.engine.connect import Connection
@@ -144,3 +146,81 @@ def test_a_bridge_someone_else_s_container_uses_is_left_alone() -> None:
     bridge = Bridge(listed=True, others={"abc": {"Name": "theirs"}}, live=frozenset({"abc"}))
     assert change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2) is None
     assert not bridge.forced and not bridge.removed
+
+
+ATTACH = ("attaching to network failed, make sure your network options are correct and "
+          "check manager logs: context deadline exceeded")
+
+
+class Starter:
+    """`start` fails with each of `failures` in turn (an exception to raise), then
+    succeeds."""
+
+    def __init__(self, *failures: BaseException) -> None:
+        self.failures = list(failures)
+        self.starts = 0
+
+    def start(self, container_id: str) -> None:
+        self.starts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+
+
+def _attach_failed() -> BaseException:
+    return docker.errors.APIError("500 Server Error", explanation=ATTACH)
+
+
+@pytest.fixture
+def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(change.time, "sleep", lambda s: None)
+
+
+@pytest.mark.usefixtures("no_pause")
+def test_a_start_the_swarm_could_not_attach_in_time_is_tried_again() -> None:
+    api = Starter(_attach_failed(), _attach_failed())
+    change.start_container(_conn(api), "c1", "lab-a")
+    assert api.starts == 3
+
+
+@pytest.mark.usefixtures("no_pause")
+@pytest.mark.parametrize("failure", [
+    # a worker's words (seen on the bed, its path to the manager cut)
+    docker.errors.APIError("500 Server Error", explanation=(
+        "Could not attach to network lab-ovl: context deadline exceeded")),
+    # queued behind another container's 20 s wait for its attachment (seen in CI)
+    requests.exceptions.ReadTimeout("Read timed out. (read timeout=30.0)"),
+    _attach_failed(),
+])
+def test_the_start_is_tried_again_even_after_a_try_that_took_the_whole_wait(
+        failure: BaseException, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Docker's own wait is 20 s: the deadline can be past when the first answer comes
+    monkeypatch.setattr(change, "ATTACH_WAIT_S", -1.0)
+    api = Starter(failure)
+    change.start_container(_conn(api), "c1", "lab-a")
+    assert api.starts == 2
+
+
+@pytest.mark.usefixtures("no_pause")
+def test_a_start_still_refused_at_the_deadline_says_docker_s_words(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(change, "ATTACH_WAIT_S", -1.0)
+    api = Starter(*[_attach_failed() for _ in range(5)])
+    with pytest.raises(EngineError) as caught:
+        change.start_container(_conn(api), "c1", "lab-a")
+    assert api.starts == 2
+    assert caught.value.message == f"host h1: starting container lab-a: {ATTACH}"
+
+
+@pytest.mark.usefixtures("no_pause")
+@pytest.mark.parametrize("failure", [
+    docker.errors.APIError("500 Server Error", explanation="OCI runtime create failed"),
+    docker.errors.APIError("404 Client Error", explanation=(
+        "Could not attach to network lab-ovl: network lab-ovl not found")),
+    requests.exceptions.ConnectionError("Connection refused"),
+    requests.exceptions.ConnectTimeout("Connection timed out"),
+])
+def test_any_other_failure_of_a_start_is_said_at_once(failure: BaseException) -> None:
+    api = Starter(failure)
+    with pytest.raises(EngineError):
+        change.start_container(_conn(api), "c1", "lab-a")
+    assert api.starts == 1
