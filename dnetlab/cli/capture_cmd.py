@@ -28,6 +28,7 @@ def capture(target: str, bpf: tuple[str, ...], output: str, count: int | None,
     """Capture packets in a lab container's namespace, wherever it lives: the interface
     IFACE (default: all, `any`), an optional BPF filter (tcpdump's syntax, e.g. `icmp`),
     until --count packets, --duration seconds or Ctrl-C."""
+    from dnetlab.cli.interrupt import interruptible
     from dnetlab.lab import records
     from dnetlab.lab.capture import capture as lab_capture
     from dnetlab.lab.deployed import scenario_from_record
@@ -52,8 +53,14 @@ def capture(target: str, bpf: tuple[str, ...], output: str, count: int | None,
 
     try:
         try:
-            res = lab_capture(sc, target, sink, reporter_for(), count=count,
-                              duration=duration, bpf=bpf, on_packets=progress)
+            # Ctrl-C ends tcpdump (its file complete) and the capture returns; a second
+            # one stops at once. A KeyboardInterrupt raised anywhere in the SDK's requests
+            # can leave a lock of its connection pool held, and the helper's removal then
+            # waits on it for ever (seen once under load).
+            with interruptible("ending the capture") as stop:
+                res = lab_capture(sc, target, sink, reporter_for(), count=count,
+                                  duration=duration, bpf=bpf, on_packets=progress,
+                                  stop=stop)
         except BrokenPipeError:  # the reader (wireshark, head) went away: that ends it
             import os
 
@@ -68,6 +75,8 @@ def capture(target: str, bpf: tuple[str, ...], output: str, count: int | None,
     where = "standard output" if output == "-" else output
     click.echo(f"{res.packets} packets captured in {target} ({res.bytes} bytes) to {where}",
                err=True)
+    if stop.is_set():
+        raise KeyboardInterrupt  # ended by Ctrl-C or SIGTERM: exit 130, as any command
 
 
 def register(group: click.Group) -> None:

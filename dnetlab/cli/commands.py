@@ -11,15 +11,14 @@ import json
 import os
 import signal
 import sys
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from dnetlab import __version__
+from dnetlab.cli.interrupt import interruptible as _interruptible
 from dnetlab.errors import DnetlabError, ExitCode, ScenarioInvalid
 
 if TYPE_CHECKING:
@@ -244,27 +243,6 @@ def _scenario_and_path(file: str | None, lab_name: str | None, var_items: tuple[
 
     rec = records.pick(lab_name)
     return scenario_from_record(rec), rec.scenario_path
-
-
-@contextmanager
-def _interruptible(then: str = "letting running steps finish") -> Iterator[threading.Event]:
-    """Ctrl-C or SIGTERM ask the running operation to stop starting new steps; a second
-    Ctrl-C stops at once. `then`: what happens before it ends."""
-    stop = threading.Event()
-
-    def handler(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        click.echo(f"\nstopping: {then} (Ctrl-C again to abort)", err=True)
-
-    old_int = signal.signal(signal.SIGINT, handler)
-    old_term = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield stop
-    finally:
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGTERM, old_term)
 
 
 def _report_apply(result: Any, what: str, name: str, hosts: Iterable[Host] = ()) -> None:

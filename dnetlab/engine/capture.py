@@ -15,14 +15,15 @@ an error, Ctrl-C). Its stdout is the pcap:
 from __future__ import annotations
 
 import re
-import secrets
 import threading
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
 from dnetlab.engine.connect import Connection
 from dnetlab.engine.errors import EngineError, translated
+from dnetlab.engine.helpers import helper_name, remove_helper
 from dnetlab.engine.impair import TOOLS_IMAGE
 
 CONTENTS_LABEL = "dnetlab.tools.contents"  # scripts/nettools-image.sh sets it
@@ -74,12 +75,13 @@ def container_id(conn: Connection, name: str) -> tuple[str, bool]:
 
 def capture(conn: Connection, target_id: str, argv: list[str], sink: Callable[[bytes], None],
             duration: float | None = None,
-            on_stderr: Callable[[bytes], None] | None = None) -> CaptureEnd:
+            on_stderr: Callable[[bytes], None] | None = None,
+            stop: threading.Event | None = None) -> CaptureEnd:
     """Run `argv` (tcpdump) in the namespace of container `target_id`, hand each chunk
-    of its stdout to `sink` as it comes, stop it (SIGINT, so it ends its file cleanly)
-    after `duration` seconds; the helper is removed whatever happens."""
+    of its stdout to `sink` as it comes, end it (`_Ender`) after `duration` seconds or
+    once `stop` is set; the helper is removed whatever happens."""
     api = conn.api
-    name = f"dnetlab-capture-{secrets.token_hex(6)}"
+    name = helper_name("capture")
     what = f"host {conn.host.key}: capture helper"
     err = bytearray()
 
@@ -89,7 +91,7 @@ def capture(conn: Connection, target_id: str, argv: list[str], sink: Callable[[b
             on_stderr(data)
 
     cid: str | None = None
-    timer: threading.Timer | None = None
+    ender: _Ender | None = None
     try:
         with translated(what):
             cid = str(api.create_container(
@@ -97,32 +99,58 @@ def capture(conn: Connection, target_id: str, argv: list[str], sink: Callable[[b
                 host_config=api.create_host_config(
                     network_mode=f"container:{target_id}", cap_add=["NET_RAW", "NET_ADMIN"],
                     log_config={"Type": "none", "Config": {}}))["Id"])
-        if duration is not None:
-            timer = threading.Timer(duration, _interrupt, (conn, cid))
-            timer.daemon = True
+        if duration is not None or stop is not None:
+            ender = _Ender(conn, cid, duration, stop)
         client = conn.ssh_client()
         if client is not None:
-            _stream_over_ssh(conn, client, cid, sink, said, timer)
+            _stream_over_ssh(conn, client, cid, sink, said, ender)
         else:
-            _stream_attached(conn, cid, sink, said, timer)
+            _stream_attached(conn, cid, sink, said, ender)
         with translated(what):
             code = api.wait(cid, timeout=conn.timeout).get("StatusCode", -1)
         return CaptureEnd(int(code), err.decode(errors="replace"))
     finally:
-        if timer is not None:
-            timer.cancel()
-        if cid is not None:
+        if ender is not None:
+            ender.ended.set()
+        remove_helper(api, cid, name)
+
+
+class _Ender:
+    """Ends the helper's tcpdump once `duration` is up or `stop` is set: SIGINT, so that it
+    ends its file cleanly and the stream closes, from a thread of its own while the caller
+    reads the stream (the SDK's client takes requests from several threads). A SIGINT that
+    comes before tcpdump has set its handler is lost (tcpdump is the helper's PID 1): while
+    the stream has not ended, SIGKILL every ENDED_S."""
+
+    ENDED_S = 2.0
+
+    def __init__(self, conn: Connection, cid: str, duration: float | None,
+                 stop: threading.Event | None) -> None:
+        self.conn, self.cid, self.duration, self.stop = conn, cid, duration, stop
+        self.ended = threading.Event()  # set by the caller when the stream is over
+
+    def start(self) -> None:
+        """Once the helper runs (a signal to a container not yet started is refused)."""
+        threading.Thread(target=self._run, name="capture-ender", daemon=True).start()
+
+    def _run(self) -> None:
+        deadline = None if self.duration is None else time.monotonic() + self.duration
+        while not (self.stop is not None and self.stop.is_set()):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            if self.ended.wait(_POLL_S):
+                return
+        sig = "SIGINT"
+        while True:  # until the stream is over (over SSH the helper may not run yet)
             with suppress(Exception):
-                api.remove_container(cid, force=True)
-
-
-def _interrupt(conn: Connection, cid: str) -> None:
-    with suppress(Exception):
-        conn.api.kill(cid, signal="SIGINT")
+                self.conn.api.kill(self.cid, signal=sig)
+            if self.ended.wait(self.ENDED_S):
+                return
+            sig = "SIGKILL"
 
 
 def _stream_attached(conn: Connection, cid: str, sink: Callable[[bytes], None],
-                     said: Callable[[bytes], None], timer: threading.Timer | None) -> None:
+                     said: Callable[[bytes], None], ender: _Ender | None) -> None:
     from docker.utils.socket import frames_iter
 
     api = conn.api
@@ -131,8 +159,8 @@ def _stream_attached(conn: Connection, cid: str, sink: Callable[[bytes], None],
     try:
         with translated(f"host {conn.host.key}: capture helper"):
             api.start(cid)
-        if timer is not None:
-            timer.start()
+        if ender is not None:
+            ender.start()
         # not translated: the sink's own errors (a reader that went away) are the caller's
         for stream, data in frames_iter(sock, tty=False):
             if stream == 1:
@@ -145,7 +173,7 @@ def _stream_attached(conn: Connection, cid: str, sink: Callable[[bytes], None],
 
 def _stream_over_ssh(conn: Connection, client: object, cid: str,
                      sink: Callable[[bytes], None], said: Callable[[bytes], None],
-                     timer: threading.Timer | None) -> None:
+                     ender: _Ender | None) -> None:
     if not _HEX_ID.fullmatch(cid):  # it goes in a command line: nothing but an ID
         raise EngineError(f"host {conn.host.key}: unexpected container ID {cid!r}")
     transport = client.get_transport()  # type: ignore[attr-defined]
@@ -156,8 +184,8 @@ def _stream_over_ssh(conn: Connection, client: object, cid: str,
         chan.settimeout(_POLL_S)
         chan.exec_command(f"docker start -a {cid}")
         chan.shutdown_write()
-        if timer is not None:
-            timer.start()
+        if ender is not None:
+            ender.start()
         while True:
             while chan.recv_stderr_ready():
                 said(chan.recv_stderr(_READ_CHUNK))

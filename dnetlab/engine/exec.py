@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from dnetlab.engine import hijack, hostexec
 from dnetlab.engine.connect import Connection
 from dnetlab.engine.errors import EngineError, EngineUnreachable, gist, translated
+from dnetlab.engine.helpers import helper_name, remove_helper
 from dnetlab.engine.ssh import engine_channel, run_command, streams_to_engine, take_prepared
 
 _EXEC_POLL_S = 0.05
@@ -307,13 +308,14 @@ def run_helper(conn: Connection, image: str, argv: list[str], network_mode: str,
     container's, or the host's); it is removed whatever happens."""
     api = conn.api
     cid = None
+    name = helper_name("helper")
     script = argv[2] if argv[:2] == ["sh", "-c"] and len(argv) == 3 else None
     big = script is not None and hostexec.too_big_for_argv(script)
     with translated(f"host {conn.host.key}: helper container from {image}"):
         try:
             cid = api.create_container(
                 image, command=["sh", f"/{_HELPER_SCRIPT}"] if big else argv,
-                labels=helper_labels, detach=True,
+                name=name, labels=helper_labels, detach=True,
                 host_config=api.create_host_config(network_mode=network_mode,
                                                    cap_add=list(cap_add) or None))["Id"]
             if big and script is not None:
@@ -323,8 +325,6 @@ def run_helper(conn: Connection, image: str, argv: list[str], network_mode: str,
             code = api.wait(cid, timeout=timeout).get("StatusCode", -1)
             out = api.logs(cid, stdout=True, stderr=True)
         finally:
-            if cid is not None:
-                with suppress(Exception):
-                    api.remove_container(cid, force=True)
+            remove_helper(api, cid, name)
     text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
     return ExecResult(int(code), text)

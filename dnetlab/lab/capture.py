@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import struct
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -131,10 +132,11 @@ def _why(end: engine_capture.CaptureEnd, engine: Engine, target_id: str, target:
 def capture(sc: Scenario, target_text: str, sink: Callable[[bytes], None], reporter: Reporter,
             *, count: int | None = None, duration: float | None = None,
             bpf: Sequence[str] = (), on_packets: Callable[[int], None] | None = None,
-            ) -> CaptureResult:
+            stop: threading.Event | None = None) -> CaptureResult:
     """Capture in the lab container `target_text` (CONTAINER[:IFACE]) until `count`
-    packets, `duration` seconds, or Ctrl-C (the helper goes in every case); each chunk of
-    pcap goes to `sink` as it comes."""
+    packets, `duration` seconds, or `stop` is set (the CLI sets it at Ctrl-C); the helper
+    goes in every case, a KeyboardInterrupt too. Each chunk of pcap goes to `sink` as it
+    comes."""
     target = parse_target(target_text)
     words = check_filter(bpf)
     host, name = find_container(sc, target.container)
@@ -155,8 +157,12 @@ def capture(sc: Scenario, target_text: str, sink: Callable[[bytes], None], repor
                 on_packets(counter.packets)
 
         argv = engine_capture.tcpdump_argv(target.iface, count, words)
-        end = engine_capture.capture(engine.conn, target_id, argv, passed, duration)
-        if end.exit_code != 0 and counter.bytes <= 24:
+        if stop is not None and stop.is_set():
+            raise KeyboardInterrupt  # asked to stop before anything was captured
+        end = engine_capture.capture(engine.conn, target_id, argv, passed, duration,
+                                     stop=stop)
+        stopped = stop is not None and stop.is_set()  # tcpdump's end is then ours
+        if end.exit_code != 0 and counter.bytes <= 24 and not stopped:
             raise _why(end, engine, target_id, target, words)
         return CaptureResult(counter.packets, counter.bytes, end.stderr)
     finally:

@@ -47,6 +47,19 @@ def docker_client() -> Iterator[docker.DockerClient]:
         client.close()
 
 
+@pytest.fixture(autouse=True)
+def no_helper_carried_over(docker_client: docker.DockerClient) -> Iterator[None]:
+    """After each test, the dnetlab helpers it left on the local engine are removed: the
+    tests that check that none is left have judged by then, and a later test's check
+    must judge its own run, not an earlier one's (a capture hung under load once left
+    one, and ten tests after it failed for it)."""
+    yield
+    for c in docker_client.containers.list(all=True,
+                                           filters={"label": "dnetlab.kind=helper"}):
+        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+            c.remove(force=True)
+
+
 @pytest.fixture
 def unique_name() -> str:
     """A fresh name for a container or network: ``dnetlab-t-<random hex>``."""

@@ -99,8 +99,12 @@ def test_exec_fan_out_and_shell_over_ssh(hosts: list[dict[str, str]], clean: Pat
         opened.clear()
         got = engine.exec(cid, ["sh", "-e", "-c", "printf 'x\\0y\\n'; seq 1 30000; "
                                 "echo oops >&2; exit 5"])
-        assert got.exit_code == 5 and got.output.startswith("x\0y\n1\n2\n")
-        assert got.output.endswith("\n29999\n30000\noops\n")
+        assert got.exit_code == 5
+        # stdout and stderr are two pipes that Docker reads apart: under load the stderr
+        # line can come before stdout's last chunk, but every byte of each is there
+        assert got.output.count("oops\n") == 1, got.output[-200:]
+        assert got.output.replace("oops\n", "", 1) == "x\0y\n" + "".join(
+            f"{i}\n" for i in range(1, 30001))
         assert opened == [hosts[0]["socket"]]  # its own; the requests, the pool's one
         bad = engine.exec(cid, ["no-such-program"])
         assert bad.exit_code != 0 and "no-such-program" in bad.output, bad

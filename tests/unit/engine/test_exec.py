@@ -117,6 +117,22 @@ def test_a_big_helper_script_is_put_in_as_a_file_before_the_helper_starts() -> N
                          ("remove", "h1")]
 
 
+class CutShort(HelperApi):
+    """Ctrl-C while the engine makes the helper: made, but its ID never came back."""
+
+    def create_container(self, image: str, command: list[str], **kw: Any) -> dict[str, str]:
+        self.calls.append(("create", kw["name"]))
+        raise KeyboardInterrupt
+
+
+def test_a_helper_whose_creation_was_cut_short_is_removed_by_its_name() -> None:
+    api = CutShort()
+    with pytest.raises(KeyboardInterrupt):
+        run_helper(_conn(api), "busybox", ["sh", "-c", "echo ok"], "host", {}, 5)
+    (_, name), removed = api.calls
+    assert name.startswith("dnetlab-helper-") and removed == ("remove", name)
+
+
 class SshApi:
     """An engine over SSH: a detached exec, its output fetched from a file."""
 
@@ -163,3 +179,52 @@ def test_over_ssh_a_small_script_stays_on_the_command_line() -> None:
     api = SshApi()
     exec_in(_conn(api, "ssh://root@h1"), "c1", ["sh", "-c", "echo ok"], "")
     assert api.put == [] and "( echo ok\n)" in api.argv[2]
+
+
+def test_a_capture_helper_whose_creation_was_cut_short_is_removed_by_its_name() -> None:
+    from dnetlab.engine.capture import capture
+
+    api = CutShort()
+    with pytest.raises(KeyboardInterrupt):
+        capture(_conn(api), "c" * 64, ["tcpdump"], lambda data: None)  # type: ignore[arg-type]
+    (_, name), removed = api.calls
+    assert name.startswith("dnetlab-capture-") and removed == ("remove", name)
+
+
+class Killed:
+    """Each signal sent to the helper, and whether it ends the stream."""
+
+    def __init__(self, ends_on: str) -> None:
+        self.sent: list[str] = []
+        self.ends_on = ends_on
+        self.ender: Any = None
+
+    def kill(self, cid: str, signal: str) -> None:
+        self.sent.append(signal)
+        if signal == self.ends_on:
+            self.ender.ended.set()
+
+
+@pytest.mark.parametrize(("ends_on", "sent"), [
+    ("SIGINT", ["SIGINT"]),  # tcpdump ends its file
+    # a SIGINT that came before tcpdump set its handler is lost (it is PID 1)
+    ("SIGKILL", ["SIGINT", "SIGKILL"]),
+])
+def test_a_capture_asked_to_stop_is_ended(ends_on: str, sent: list[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from dnetlab.engine import capture
+
+    monkeypatch.setattr(capture._Ender, "ENDED_S", 0.05)
+    api = Killed(ends_on)
+    stop = threading.Event()
+    ender = api.ender = capture._Ender(_conn(api), "c1", None, stop)  # type: ignore[arg-type]
+    ender.start()
+    time.sleep(0.3)
+    assert api.sent == []  # not before it is asked
+    stop.set()
+    assert ender.ended.wait(5)
+    time.sleep(0.2)
+    assert api.sent == sent
