@@ -293,7 +293,8 @@ def test_seed_scenario_proves_the_seed(seed: str, tmp_path: Path, lab_names: lis
                         capture_output=True, text=True, timeout=120, check=False)
     assert up.returncode == 0, up.stderr
     code, rep = _json(tmp_path)
-    bad = [p for p in rep["probes"] if p["status"] != "passed"]
+    bad = [(p["name"], p["status"], p["actual"]) for p in rep["probes"]
+           if p["status"] != "passed"]
     assert code == 0 and not bad, bad
     assert rep["summary"]["passed"] == len(rep["probes"]) > 0
 
