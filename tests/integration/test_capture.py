@@ -116,24 +116,32 @@ def test_capture_streams_to_stdout_on_an_interface(local_lab: str, lab_dir: Path
     assert b"packets captured in c2:eth0" in res.stderr
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_leaves_no_helper(local_lab: str, lab_dir: Path, api: docker.APIClient,
-                                    sig: signal.Signals) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "dnetlab", "capture", "c1", "-w", "x.pcap"],
-                            cwd=lab_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def _interrupted(cwd: Path, api: docker.APIClient, args: list[str], sig: signal.Signals,
+                 after: float) -> tuple[int, bytes]:
+    """`dnetlab capture ARGS` sent `sig` `after` seconds once its helper runs (on the
+    engine `api` reaches): its exit code and stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "dnetlab", "capture", *args], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
         while not api.containers(filters=HELPERS):
             assert time.monotonic() < deadline, "no capture helper started"
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.1)
-        time.sleep(0.5)
+        time.sleep(after)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_leaves_no_helper(local_lab: str, lab_dir: Path, api: docker.APIClient,
+                                    sig: signal.Signals) -> None:
+    code, err = _interrupted(lab_dir, api, ["c1", "-w", "x.pcap"], sig, after=0.5)
+    assert code == 130, err
     assert b"Traceback" not in err
     assert not api.containers(all=True, filters=HELPERS)
     assert (lab_dir / "x.pcap").read_bytes()[:4] in PCAP_MAGIC
@@ -182,6 +190,14 @@ def test_capture_on_a_remote_host(hosts: list[dict[str, str]],  # noqa: F811
         res = _cli(clean, "capture", "c2:eth0", "-w", "-", "--duration", "2", "icmp")
         assert res.returncode == 0, res.stderr
         assert echo_requests(res.stdout) >= 3
+        assert not c.containers(all=True, filters=HELPERS)
+        # Ctrl-C: tcpdump is ended through the engine, its file complete, the helper gone
+        _pings(c, "caprem-c1", "10.234.1.12")
+        code, err = _interrupted(clean, c, ["c1", "-w", "i.pcap", "icmp"], signal.SIGINT,
+                                 after=2.0)
+        assert code == 130 and b"Traceback" not in err, err
+        assert b"packets captured in c1" in err, err
+        assert echo_requests((clean / "i.pcap").read_bytes()) >= 3
         assert not c.containers(all=True, filters=HELPERS)
     finally:
         c.close()
