@@ -3,6 +3,7 @@ connected, started and removed. Primitive operations only; the plan decided them
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from contextlib import suppress
@@ -221,8 +222,9 @@ def start_container(conn: Connection, container_id: str, name: str) -> None:
     network", with "context deadline exceeded"), and attaches on a later try. A host
     makes its attachments to one overlay one at a time, so the next container's start,
     queued behind that wait, can outlast the client's read timeout. Both are tried
-    again, at least once and until ATTACH_WAIT_S is up: a start that went through
-    meanwhile answers "already started", which is success. Any other error at once."""
+    again, at least once and until ATTACH_WAIT_S is up (after such a refusal, "network
+    ... not found" too: `_NETWORK_NOT_FOUND`): a start that went through meanwhile
+    answers "already started", which is success. Any other error at once."""
     deadline = time.monotonic() + ATTACH_WAIT_S
     tries = 0
     while True:
@@ -232,10 +234,17 @@ def start_container(conn: Connection, container_id: str, name: str) -> None:
                 conn.api.start(container_id)
             return
         except EngineError as exc:
-            if not (_attach_timed_out(exc.message) or _timed_out(exc)) or \
-                    (tries > 1 and time.monotonic() > deadline):
+            pending = _attach_timed_out(exc.message) or _timed_out(exc) or (
+                tries > 1 and _NETWORK_NOT_FOUND.search(exc.message) is not None)
+            if not pending or (tries > 1 and time.monotonic() > deadline):
                 raise
         time.sleep(1.0)
+
+
+# On a try after a refused one: Docker was still undoing the refused attachment (it removes
+# the overlay from the host as its last endpoint goes) while the new one looked it up
+# (seen in CI, on a manager just made: "network <swarm ID> not found" 10 s into the try).
+_NETWORK_NOT_FOUND = re.compile(r"\bnetwork \S+ not found\b")
 
 
 def _attach_timed_out(message: str) -> bool:

@@ -183,6 +183,15 @@ def test_a_start_the_swarm_could_not_attach_in_time_is_tried_again() -> None:
 
 
 @pytest.mark.usefixtures("no_pause")
+def test_a_network_not_found_after_a_refused_attachment_is_tried_again() -> None:
+    # Docker was still undoing the refused attachment (seen in CI on a manager just made)
+    api = Starter(_attach_failed(), docker.errors.APIError(
+        "404 Client Error", explanation="network zedt7ihzaik3zbudq2hcihhr4 not found"))
+    change.start_container(_conn(api), "c1", "lab-a")
+    assert api.starts == 3
+
+
+@pytest.mark.usefixtures("no_pause")
 @pytest.mark.parametrize("failure", [
     # a worker's words (seen on the bed, its path to the manager cut)
     docker.errors.APIError("500 Server Error", explanation=(
