@@ -8,13 +8,13 @@ from __future__ import annotations
 from contextlib import suppress
 
 from dnetlab.engine.connect import Connection
+from dnetlab.engine.helpers import helper_name, remove_helper
 
 
 def probe_ipvlan(conn: Connection, parent: str | None, image: str) -> str | None:
-    """None when an ipvlan container can start here, else the engine's reason."""
-    import uuid
-
-    name = f"dnetlab-ipvlan-probe-{uuid.uuid4().hex[:8]}"
+    """None when an ipvlan container can start here, else the engine's reason. The
+    throwaway network and its container share a name (Docker keeps them apart)."""
+    name = helper_name("ipvlan-probe")
     helper = {"dnetlab.kind": "helper"}
     net_id = cid = None
     try:
@@ -22,7 +22,7 @@ def probe_ipvlan(conn: Connection, parent: str | None, image: str) -> str | None
             name, driver="ipvlan", options={"parent": parent} if parent else None,
             labels=helper)["Id"]
         cid = conn.api.create_container(
-            image, command=["true"], labels=helper,
+            image, command=["true"], name=name, labels=helper,
             host_config=conn.api.create_host_config(network_mode=name))["Id"]
         conn.api.start(cid)
         return None
@@ -30,10 +30,8 @@ def probe_ipvlan(conn: Connection, parent: str | None, image: str) -> str | None
         text = str(getattr(exc, "explanation", None) or exc)
         return text.splitlines()[0][:200]
     finally:
-        if cid:
-            with suppress(Exception):
-                conn.api.remove_container(cid, force=True)
-        if net_id:
+        if net_id:  # no network, no container
+            remove_helper(conn.api, cid, name)
             with suppress(Exception):
                 conn.api.remove_network(net_id)
 
