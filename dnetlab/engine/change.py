@@ -99,7 +99,8 @@ def remove_left_swarm_bridge(conn: Connection, settle_s: float) -> str | None:
         except EngineError as exc:
             if "active endpoints" not in exc.message:
                 raise
-            _delete_endpoint(conn, name, _INGRESS_ENDPOINT)  # kept, not listed
+            if _INGRESS_SBOX not in users:  # listed, it was deleted above
+                _delete_endpoint(conn, name, _INGRESS_ENDPOINT)  # kept, not listed
             remove_network(conn, name, settle_s=settle_s)
     except EngineError as exc:
         if "active endpoints" not in exc.message:

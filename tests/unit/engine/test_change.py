@@ -120,14 +120,17 @@ class Counted(Bridge):
         raise docker.errors.APIError("403 Client Error", explanation=ACTIVE)
 
 
-def test_a_bridge_the_engine_keeps_is_reported_with_what_to_do() -> None:
-    bridge = Counted(listed=False)
+@pytest.mark.parametrize("listed", [True, False])
+def test_a_bridge_the_engine_keeps_is_reported_with_what_to_do(listed: bool) -> None:
+    bridge = Counted(listed=listed)
     started = time.monotonic()
     said = change.remove_left_swarm_bridge(_conn(bridge), settle_s=0.2)
     assert time.monotonic() - started < 3
     assert not bridge.removed and said is not None
     assert said.startswith("host h1: docker_gwbridge") and "restart dockerd" in said
     assert "docker network rm docker_gwbridge" in said
+    # the ingress sandbox's endpoint is deleted once, listed or not
+    assert bridge.forced == [("gateway_ingress-sbox", "docker_gwbridge")]
 
 
 def test_the_dead_endpoint_of_a_removed_container_is_deleted_by_its_name() -> None:
